@@ -1,0 +1,436 @@
+//! The checks of each operation against the oracle, [`VecBackend`].
+
+use median_linalg::{Backend, Float, LinalgError, One, Scalar, VecBackend, Zero, kernels};
+
+use crate::{
+    BATCH_SHAPES, VECTOR_SIZES, assert_mismatch, assert_sum_close, dot_magnitude, random_batch,
+    random_vec, seeded_rng,
+};
+
+type Of<B> = <B as Backend>::Scalar;
+
+/// Returns a label such as `"faer/f32"` for messages.
+fn label<B: Backend>() -> String {
+    format!("{}/{}", B::NAME, Of::<B>::NAME)
+}
+
+/// Checks vector construction, slice access, zeros and dimension.
+pub fn check_vectors_round_trip<B: Backend>() {
+    let mut rng = seeded_rng(1);
+    for &len in VECTOR_SIZES {
+        let values = random_vec::<Of<B>>(&mut rng, len);
+        let mut v = B::vector_from_slice(&values);
+        assert_eq!(
+            B::vector_as_slice(&v),
+            &values[..],
+            "{}: from_slice",
+            label::<B>()
+        );
+        assert_eq!(B::dim(&v), len, "{}: dim", label::<B>());
+
+        B::vector_as_mut_slice(&mut v)
+            .iter_mut()
+            .for_each(|x| *x = -*x);
+        let negated: Vec<Of<B>> = values.iter().map(|x| -*x).collect();
+        assert_eq!(
+            B::vector_as_slice(&v),
+            &negated[..],
+            "{}: as_mut_slice",
+            label::<B>()
+        );
+
+        let zeros = B::vector_zeros(len);
+        assert!(
+            B::vector_as_slice(&zeros)
+                .iter()
+                .all(|&x| x == Of::<B>::zero())
+        );
+        assert_eq!(B::dim(&zeros), len);
+    }
+}
+
+/// Checks batch construction from rows and from gradients, gradient access and writes.
+pub fn check_batches_round_trip<B: Backend>() {
+    let mut rng = seeded_rng(2);
+    for &(count, dim) in BATCH_SHAPES {
+        let (mut batch, rows) = random_batch::<B>(&mut rng, count, dim);
+        assert_eq!(
+            B::batch_count(&batch),
+            count,
+            "{}: batch_count",
+            label::<B>()
+        );
+        assert_eq!(B::batch_dim(&batch), dim, "{}: batch_dim", label::<B>());
+        for i in 0..count {
+            assert_eq!(B::batch_gradient(&batch, i), &rows[i * dim..(i + 1) * dim]);
+        }
+
+        let gradients: Vec<&[Of<B>]> = rows.chunks(dim.max(1)).take(count).collect();
+        if dim > 0 {
+            let again = B::batch_from_gradients(&gradients).expect("equal lengths");
+            for i in 0..count {
+                assert_eq!(B::batch_gradient(&again, i), B::batch_gradient(&batch, i));
+            }
+        }
+
+        if count > 0 {
+            let last = count - 1;
+            B::batch_gradient_mut(&mut batch, last).fill(Of::<B>::one());
+            assert!(
+                B::batch_gradient(&batch, last)
+                    .iter()
+                    .all(|&x| x == Of::<B>::one())
+            );
+            if count > 1 {
+                assert_eq!(B::batch_gradient(&batch, 0), &rows[..dim], "write leaked");
+            }
+        }
+    }
+}
+
+/// Checks `dot` against the oracle.
+pub fn check_dot<B: Backend>() {
+    let mut rng = seeded_rng(3);
+    for &len in VECTOR_SIZES {
+        let x = random_vec::<Of<B>>(&mut rng, len);
+        let y = random_vec::<Of<B>>(&mut rng, len);
+        let found = B::dot(&B::vector_from_slice(&x), &B::vector_from_slice(&y)).unwrap();
+        let expected = VecBackend::dot(&x, &y).unwrap();
+        let what = format!("{}: dot at length {len}", label::<B>());
+        assert_sum_close(&what, found, expected, len, dot_magnitude(&x, &y));
+    }
+}
+
+/// Checks `axpy` and `scale` against the oracle, entry by entry.
+pub fn check_axpy_and_scale<B: Backend>() {
+    let mut rng = seeded_rng(4);
+    let alpha = Of::<B>::of_f64(-0.75);
+    for &len in VECTOR_SIZES {
+        let x = random_vec::<Of<B>>(&mut rng, len);
+        let y = random_vec::<Of<B>>(&mut rng, len);
+
+        let mut found = B::vector_from_slice(&y);
+        B::axpy(alpha, &B::vector_from_slice(&x), &mut found).unwrap();
+        let mut expected = y.clone();
+        VecBackend::axpy(alpha, &x, &mut expected).unwrap();
+        for (i, (&f, &e)) in B::vector_as_slice(&found).iter().zip(&expected).enumerate() {
+            let magnitude = y[i].abs() + (alpha * x[i]).abs();
+            assert_sum_close(&format!("{}: axpy[{i}]", label::<B>()), f, e, 2, magnitude);
+        }
+
+        let mut scaled = B::vector_from_slice(&x);
+        B::scale(alpha, &mut scaled);
+        for (i, &f) in B::vector_as_slice(&scaled).iter().enumerate() {
+            assert_eq!(f, alpha * x[i], "{}: scale[{i}]", label::<B>());
+        }
+    }
+}
+
+/// Checks `norm` and `distance` against the oracle.
+pub fn check_norm_and_distance<B: Backend>() {
+    let mut rng = seeded_rng(5);
+    for &len in VECTOR_SIZES {
+        let x = random_vec::<Of<B>>(&mut rng, len);
+        let y = random_vec::<Of<B>>(&mut rng, len);
+        let (bx, by) = (B::vector_from_slice(&x), B::vector_from_slice(&y));
+
+        let what = format!("{}: norm at length {len}", label::<B>());
+        assert_sum_close(
+            &what,
+            B::norm(&bx),
+            kernels::norm(&x),
+            len,
+            kernels::norm(&x),
+        );
+
+        let found = B::distance(&bx, &by).unwrap();
+        let expected = kernels::distance(&x, &y);
+        let what = format!("{}: distance at length {len}", label::<B>());
+        assert_sum_close(&what, found, expected, len, expected);
+    }
+}
+
+/// Checks that norms and distances of huge and tiny entries are finite and accurate.
+pub fn check_norms_do_not_overflow<B: Backend>() {
+    // Entries near 1e200 in f64 and 1e20 in f32 overflow when squared.
+    let huge = if Of::<B>::NAME == "f64" { 1e200 } else { 1e20 };
+    let tiny = if Of::<B>::NAME == "f64" {
+        1e-200
+    } else {
+        1e-25
+    };
+    for &(scale, len) in &[(huge, 2), (huge, 100_003), (tiny, 2), (tiny, 1001)] {
+        // Entries 3s, 4s, 0, 0, ..., so the norm is exactly 5s.
+        let mut x = vec![Of::<B>::zero(); len];
+        x[0] = Of::<B>::of_f64(3.0 * scale);
+        x[len - 1] = Of::<B>::of_f64(4.0 * scale);
+        let expected = 5.0 * scale;
+
+        let norm = B::norm(&B::vector_from_slice(&x)).into_f64();
+        let rel = (norm / expected - 1.0).abs();
+        assert!(
+            rel < 1e-5,
+            "{}: norm {norm:e}, expected {expected:e}",
+            label::<B>()
+        );
+
+        let neg: Vec<Of<B>> = x.iter().map(|v| -*v).collect();
+        let half = B::vector_from_slice(&neg);
+        let dist = B::distance(&B::vector_from_slice(&x), &half)
+            .unwrap()
+            .into_f64();
+        let rel = (dist / (2.0 * expected) - 1.0).abs();
+        assert!(rel < 1e-5, "{}: distance {dist:e}", label::<B>());
+
+        let batch = B::batch_from_rows(&x, 1, len).unwrap();
+        let mut out = [Of::<B>::zero()];
+        B::batch_norms(&batch, &mut out).unwrap();
+        let rel = (out[0].into_f64() / expected - 1.0).abs();
+        assert!(rel < 1e-5, "{}: batch_norms {:e}", label::<B>(), out[0]);
+    }
+}
+
+/// Checks that NaN reaches the output of every reduction and kernel that reads it, and that
+/// an infinite entry gives an infinite norm.
+pub fn check_nan_propagates<B: Backend>() {
+    let nan = Of::<B>::nan();
+    let one = Of::<B>::one();
+    for &len in &[1_usize, 9, 100_003] {
+        let mut x = vec![one; len];
+        x[len / 2] = nan;
+        let bx = B::vector_from_slice(&x);
+        let ones = B::vector_from_slice(&vec![one; len]);
+        assert!(B::norm(&bx).is_nan(), "{}: norm", label::<B>());
+        assert!(
+            B::dot(&bx, &ones).unwrap().is_nan(),
+            "{}: dot",
+            label::<B>()
+        );
+        assert!(
+            B::distance(&bx, &ones).unwrap().is_nan(),
+            "{}: distance",
+            label::<B>()
+        );
+
+        let mut inf = vec![one; len];
+        inf[len - 1] = Of::<B>::neg_infinity();
+        let norm = B::norm(&B::vector_from_slice(&inf));
+        assert_eq!(
+            norm,
+            Of::<B>::infinity(),
+            "{}: norm with -inf",
+            label::<B>()
+        );
+    }
+
+    // Gradient 1 of 3 holds a NaN at coordinate 2.
+    let (count, dim) = (3, 5);
+    let mut rows = vec![one; count * dim];
+    rows[dim + 2] = nan;
+    let batch = B::batch_from_rows(&rows, count, dim).unwrap();
+
+    let mut norms = vec![Of::<B>::zero(); count];
+    B::batch_norms(&batch, &mut norms).unwrap();
+    assert!(norms[1].is_nan() && !norms[0].is_nan() && !norms[2].is_nan());
+
+    let mut sum = vec![Of::<B>::zero(); dim];
+    B::batch_weighted_sum(&batch, &vec![one; count], &mut sum).unwrap();
+    assert!(
+        sum[2].is_nan(),
+        "{}: weighted sum at the NaN coordinate",
+        label::<B>()
+    );
+    assert_eq!(
+        sum[0],
+        Of::<B>::of_f64(3.0),
+        "{}: weighted sum elsewhere",
+        label::<B>()
+    );
+
+    let mut gram = vec![Of::<B>::zero(); count * count];
+    B::batch_gram(&batch, &mut gram).unwrap();
+    assert!(
+        (0..count).all(|j| gram[count + j].is_nan()),
+        "{}: gram row",
+        label::<B>()
+    );
+    assert!(!gram[0].is_nan() && !gram[2 * count + 2].is_nan());
+}
+
+/// Checks `batch_norms` and `batch_distances` against the oracle.
+pub fn check_batch_norms_and_distances<B: Backend>() {
+    let mut rng = seeded_rng(6);
+    for &(count, dim) in BATCH_SHAPES {
+        let (batch, rows) = random_batch::<B>(&mut rng, count, dim);
+        let oracle = VecBackend::batch_from_rows(&rows, count, dim).unwrap();
+        let point = random_vec::<Of<B>>(&mut rng, dim);
+
+        let mut found = vec![Of::<B>::zero(); count];
+        let mut expected = vec![Of::<B>::zero(); count];
+        B::batch_norms(&batch, &mut found).unwrap();
+        VecBackend::batch_norms(&oracle, &mut expected).unwrap();
+        for i in 0..count {
+            let what = format!("{}: batch_norms[{i}] at {count}x{dim}", label::<B>());
+            assert_sum_close(&what, found[i], expected[i], dim, expected[i]);
+        }
+
+        B::batch_distances(&batch, &point, &mut found).unwrap();
+        VecBackend::batch_distances(&oracle, &point, &mut expected).unwrap();
+        for i in 0..count {
+            let what = format!("{}: batch_distances[{i}] at {count}x{dim}", label::<B>());
+            assert_sum_close(&what, found[i], expected[i], dim, expected[i]);
+        }
+    }
+}
+
+/// Checks `batch_weighted_sum` against the oracle.
+pub fn check_batch_weighted_sum<B: Backend>() {
+    let mut rng = seeded_rng(7);
+    for &(count, dim) in BATCH_SHAPES {
+        let (batch, rows) = random_batch::<B>(&mut rng, count, dim);
+        let oracle = VecBackend::batch_from_rows(&rows, count, dim).unwrap();
+        let weights = random_vec::<Of<B>>(&mut rng, count);
+
+        let mut found = vec![Of::<B>::of_f64(9.0); dim];
+        let mut expected = vec![Of::<B>::zero(); dim];
+        B::batch_weighted_sum(&batch, &weights, &mut found).unwrap();
+        VecBackend::batch_weighted_sum(&oracle, &weights, &mut expected).unwrap();
+        for j in 0..dim {
+            let magnitude = (0..count)
+                .map(|i| (weights[i] * rows[i * dim + j]).abs())
+                .fold(Of::<B>::zero(), |a, b| a + b);
+            let what = format!("{}: weighted sum[{j}] at {count}x{dim}", label::<B>());
+            assert_sum_close(&what, found[j], expected[j], count, magnitude);
+        }
+    }
+}
+
+/// Checks `batch_gram` against the oracle and for exact symmetry.
+pub fn check_batch_gram<B: Backend>() {
+    let mut rng = seeded_rng(8);
+    for &(count, dim) in BATCH_SHAPES {
+        let (batch, rows) = random_batch::<B>(&mut rng, count, dim);
+        let oracle = VecBackend::batch_from_rows(&rows, count, dim).unwrap();
+
+        let mut found = vec![Of::<B>::zero(); count * count];
+        let mut expected = vec![Of::<B>::zero(); count * count];
+        B::batch_gram(&batch, &mut found).unwrap();
+        VecBackend::batch_gram(&oracle, &mut expected).unwrap();
+        for i in 0..count {
+            for j in 0..count {
+                let (gi, gj) = (&rows[i * dim..(i + 1) * dim], &rows[j * dim..(j + 1) * dim]);
+                let what = format!("{}: gram[{i}][{j}] at {count}x{dim}", label::<B>());
+                let (f, e) = (found[i * count + j], expected[i * count + j]);
+                assert_sum_close(&what, f, e, dim, dot_magnitude(gi, gj));
+                assert_eq!(f, found[j * count + i], "{}: gram symmetry", label::<B>());
+            }
+        }
+    }
+}
+
+/// Checks that every operation with mismatched operands returns an error and leaves its
+/// output unchanged.
+pub fn check_dimension_mismatch<B: Backend>() {
+    let s = Of::<B>::of_f64;
+    let x = B::vector_from_slice(&[s(1.0), s(2.0), s(3.0)]);
+    let mut y = B::vector_from_slice(&[s(4.0), s(5.0)]);
+    assert_mismatch("dot", B::dot(&x, &y));
+    assert_mismatch("distance", B::distance(&x, &y));
+    assert_mismatch("axpy", B::axpy(s(1.0), &x, &mut y));
+    assert_eq!(
+        B::vector_as_slice(&y),
+        &[s(4.0), s(5.0)],
+        "axpy wrote on error"
+    );
+
+    let batch = B::batch_from_rows(&[s(1.0); 6], 3, 2).unwrap();
+    let sentinel = s(-7.0);
+    let mut out2 = [sentinel; 2];
+    let mut out3 = [sentinel; 3];
+    assert_mismatch("batch_norms", B::batch_norms(&batch, &mut out2));
+    assert_mismatch(
+        "batch_distances",
+        B::batch_distances(&batch, &[s(0.0); 3], &mut out3),
+    );
+    assert_mismatch(
+        "batch_distances",
+        B::batch_distances(&batch, &[s(0.0); 2], &mut out2),
+    );
+    assert_mismatch(
+        "batch_weighted_sum",
+        B::batch_weighted_sum(&batch, &[s(1.0); 2], &mut out2),
+    );
+    assert_mismatch(
+        "batch_weighted_sum",
+        B::batch_weighted_sum(&batch, &[s(1.0); 3], &mut out3),
+    );
+    let mut gram = [sentinel; 8];
+    assert_mismatch("batch_gram", B::batch_gram(&batch, &mut gram));
+    assert!(
+        out2.iter()
+            .chain(&out3)
+            .chain(&gram)
+            .all(|&v| v == sentinel)
+    );
+
+    match B::batch_from_rows(&[s(1.0); 5], 2, 3) {
+        Err(LinalgError::BatchShape {
+            count: 2,
+            dim: 3,
+            expected: 6,
+            found: 5,
+        }) => {}
+        other => panic!("{}: batch_from_rows: {other:?}", label::<B>()),
+    }
+    let ragged: [&[Of<B>]; 2] = [&[s(1.0), s(2.0), s(3.0)], &[s(4.0), s(5.0)]];
+    match B::batch_from_gradients(&ragged) {
+        Err(LinalgError::RaggedBatch {
+            index: 1,
+            expected: 3,
+            found: 2,
+        }) => {}
+        other => panic!("{}: batch_from_gradients: {other:?}", label::<B>()),
+    }
+}
+
+/// The mean of a batch's gradients and the mean distance to it, written once against
+/// the trait: generic code that must run unchanged on every backend.
+pub fn mean_and_spread<B: Backend>(
+    batch: &B::Batch,
+) -> Result<(B::Vector, B::Scalar), LinalgError> {
+    let n = B::batch_count(batch);
+    let weights = vec![B::Scalar::of_usize(n).recip(); n];
+    let mut mean = B::vector_zeros(B::batch_dim(batch));
+    B::batch_weighted_sum(batch, &weights, B::vector_as_mut_slice(&mut mean))?;
+
+    let mut distances = vec![B::Scalar::zero(); n];
+    B::batch_distances(batch, B::vector_as_slice(&mean), &mut distances)?;
+    let spread = kernels::sum(&distances) / B::Scalar::of_usize(n);
+    Ok((mean, spread))
+}
+
+/// Checks that [`mean_and_spread`], written once, agrees with the oracle on this backend.
+pub fn check_generic_code<B: Backend>() {
+    let mut rng = seeded_rng(9);
+    let (count, dim) = (12, 301);
+    let (batch, rows) = random_batch::<B>(&mut rng, count, dim);
+    let oracle = VecBackend::batch_from_rows(&rows, count, dim).unwrap();
+
+    let (mean, spread) = mean_and_spread::<B>(&batch).unwrap();
+    let (expected_mean, expected_spread) = mean_and_spread::<VecBackend<Of<B>>>(&oracle).unwrap();
+    for (j, (&f, &e)) in B::vector_as_slice(&mean)
+        .iter()
+        .zip(&expected_mean)
+        .enumerate()
+    {
+        assert_sum_close(
+            &format!("{}: mean[{j}]", label::<B>()),
+            f,
+            e,
+            count,
+            Of::<B>::one(),
+        );
+    }
+    let what = format!("{}: spread", label::<B>());
+    assert_sum_close(&what, spread, expected_spread, count * dim, expected_spread);
+}

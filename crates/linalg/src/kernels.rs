@@ -1,0 +1,362 @@
+//! Slice kernels with deterministic parallel reductions.
+//!
+//! These functions are the default implementations behind [`Backend`](crate::Backend) and are
+//! public so that code holding plain slices can call them directly.
+//!
+//! # Determinism
+//!
+//! Every reduction splits its input into fixed chunks of [`CHUNK`] elements, whatever the
+//! number of threads. Each chunk is summed sequentially with eight interleaved accumulators
+//! (which the compiler turns into SIMD lanes), and the chunk sums are added in index order.
+//! Rayon only decides which thread computes which chunk, so a result is bit-identical on
+//! 1 thread and on 64. Batch kernels parallelise over gradients or over blocks of
+//! coordinates and keep the order of every floating-point sum fixed the same way.
+//!
+//! # Overflow-safe norms
+//!
+//! [`norm`] and [`distance`] first sum squares directly. When that sum overflows, or is so
+//! small that squaring may have lost precision to underflow, they make a second pass that
+//! divides by the largest magnitude first, as the reference BLAS `nrm2` scales. Entries near
+//! `1e200` (`f64`) or `1e20` (`f32`) therefore give a finite, accurate norm.
+
+use rayon::prelude::*;
+
+use crate::Scalar;
+
+/// Elements per partial sum in a reduction; fixed so that results never depend on threads.
+pub const CHUNK: usize = 1 << 13;
+
+/// Inputs shorter than this are reduced on the calling thread (with the same chunking).
+const PARALLEL_MIN_LEN: usize = 1 << 16;
+
+/// Coordinates per task in the column-blocked batch kernels.
+const COORDINATE_BLOCK: usize = 1 << 12;
+
+/// Number of interleaved accumulators in a sequential sum.
+const LANES: usize = 8;
+
+/// Sums `f(i)` over `0..len` in fixed chunks, adding the chunk sums in index order.
+fn chunked_sum<S: Scalar>(len: usize, chunk_sum: impl Fn(usize, usize) -> S + Sync) -> S {
+    let chunks = len.div_ceil(CHUNK);
+    let bounds = |c: usize| (c * CHUNK, ((c + 1) * CHUNK).min(len));
+
+    if len < PARALLEL_MIN_LEN {
+        return (0..chunks).fold(S::zero(), |acc, c| {
+            let (start, end) = bounds(c);
+            acc + chunk_sum(start, end)
+        });
+    }
+
+    let partials: Vec<S> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let (start, end) = bounds(c);
+            chunk_sum(start, end)
+        })
+        .collect();
+    partials.into_iter().fold(S::zero(), |acc, p| acc + p)
+}
+
+/// Sums `term(i)` for `i` in `start..end` with [`LANES`] interleaved accumulators.
+#[inline(always)]
+fn lane_sum<S: Scalar>(start: usize, end: usize, term: impl Fn(usize) -> S) -> S {
+    let mut acc = [S::zero(); LANES];
+    let mut i = start;
+    while i + LANES <= end {
+        for lane in 0..LANES {
+            acc[lane] = acc[lane] + term(i + lane);
+        }
+        i += LANES;
+    }
+    for (lane, j) in (i..end).enumerate() {
+        acc[lane] = acc[lane] + term(j);
+    }
+
+    // Pairwise combination of the lanes, in a fixed order.
+    let a = (acc[0] + acc[4]) + (acc[2] + acc[6]);
+    let b = (acc[1] + acc[5]) + (acc[3] + acc[7]);
+    a + b
+}
+
+/// Returns the sum of the elements.
+pub fn sum<S: Scalar>(x: &[S]) -> S {
+    chunked_sum(x.len(), |s, e| lane_sum(s, e, |i| x[i]))
+}
+
+/// Returns the inner product of two slices of equal length.
+///
+/// # Panics
+///
+/// Panics if the lengths differ; [`Backend::dot`](crate::Backend::dot) checks them and
+/// returns an error instead.
+pub fn dot<S: Scalar>(x: &[S], y: &[S]) -> S {
+    assert_eq!(x.len(), y.len(), "dot: slices of different lengths");
+    chunked_sum(x.len(), |s, e| lane_sum(s, e, |i| x[i] * y[i]))
+}
+
+/// Computes `y += alpha * x`.
+///
+/// # Panics
+///
+/// Panics if the lengths differ.
+pub fn axpy<S: Scalar>(alpha: S, x: &[S], y: &mut [S]) {
+    assert_eq!(x.len(), y.len(), "axpy: slices of different lengths");
+    if y.len() < PARALLEL_MIN_LEN {
+        for (yi, &xi) in y.iter_mut().zip(x) {
+            *yi = *yi + alpha * xi;
+        }
+        return;
+    }
+    y.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK))
+        .for_each(|(yc, xc)| {
+            for (yi, &xi) in yc.iter_mut().zip(xc) {
+                *yi = *yi + alpha * xi;
+            }
+        });
+}
+
+/// Multiplies every element by `alpha`.
+pub fn scale<S: Scalar>(alpha: S, x: &mut [S]) {
+    if x.len() < PARALLEL_MIN_LEN {
+        for xi in x.iter_mut() {
+            *xi = *xi * alpha;
+        }
+        return;
+    }
+    x.par_chunks_mut(CHUNK).for_each(|c| {
+        for xi in c.iter_mut() {
+            *xi = *xi * alpha;
+        }
+    });
+}
+
+/// Returns the largest absolute value of `term(i)` over `0..len`, or NaN if any term is NaN.
+fn max_abs<S: Scalar>(len: usize, term: impl Fn(usize) -> S + Sync) -> S {
+    let chunk_max = |start: usize, end: usize| {
+        let mut m = S::zero();
+        for i in start..end {
+            let a = term(i).abs();
+            // NaN fails every comparison, so test for it explicitly to propagate it.
+            if a.is_nan() {
+                return a;
+            }
+            if a > m {
+                m = a;
+            }
+        }
+        m
+    };
+    let chunks = len.div_ceil(CHUNK);
+    let fold = |acc: S, m: S| if acc.is_nan() || m > acc { m } else { acc };
+    if len < PARALLEL_MIN_LEN {
+        return (0..chunks).fold(S::zero(), |acc, c| {
+            fold(acc, chunk_max(c * CHUNK, ((c + 1) * CHUNK).min(len)))
+        });
+    }
+    (0..chunks)
+        .into_par_iter()
+        .map(|c| chunk_max(c * CHUNK, ((c + 1) * CHUNK).min(len)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold(S::zero(), |acc, m| {
+            if acc.is_nan() || m.is_nan() {
+                S::nan()
+            } else {
+                fold(acc, m)
+            }
+        })
+}
+
+/// Returns `sqrt(sum term(i)^2)` without overflow or harmful underflow.
+fn scaled_root_sum_squares<S: Scalar>(len: usize, term: impl Fn(usize) -> S + Sync + Copy) -> S {
+    let squares = chunked_sum(len, |s, e| {
+        lane_sum(s, e, |i| {
+            let t = term(i);
+            t * t
+        })
+    });
+
+    // Squares are never negative, so NaN here means a NaN entry.
+    if squares.is_nan() {
+        return squares;
+    }
+    let underflow_risk = S::min_positive_value() / S::epsilon();
+    if squares.is_finite() && squares >= underflow_risk {
+        return squares.sqrt();
+    }
+    if squares == S::zero() && max_abs(len, term) == S::zero() {
+        return S::zero();
+    }
+
+    // Second pass: divide by the largest magnitude so that every term lies in [0, 1].
+    let amax = max_abs(len, term);
+    if amax.is_nan() || amax.is_infinite() || amax == S::zero() {
+        return amax;
+    }
+    let scaled = chunked_sum(len, |s, e| {
+        lane_sum(s, e, |i| {
+            let t = term(i) / amax;
+            t * t
+        })
+    });
+    amax * scaled.sqrt()
+}
+
+/// Returns the Euclidean norm, computed without overflow (see the module docs).
+///
+/// NaN in the input gives NaN; an infinite entry (and no NaN) gives `+inf`.
+pub fn norm<S: Scalar>(x: &[S]) -> S {
+    scaled_root_sum_squares(x.len(), |i| x[i])
+}
+
+/// Returns the squared Euclidean norm, with no overflow protection.
+pub fn norm_squared<S: Scalar>(x: &[S]) -> S {
+    chunked_sum(x.len(), |s, e| lane_sum(s, e, |i| x[i] * x[i]))
+}
+
+/// Returns the Euclidean distance `||x - y||`, computed without overflow.
+///
+/// # Panics
+///
+/// Panics if the lengths differ.
+pub fn distance<S: Scalar>(x: &[S], y: &[S]) -> S {
+    assert_eq!(x.len(), y.len(), "distance: slices of different lengths");
+    scaled_root_sum_squares(x.len(), |i| x[i] - y[i])
+}
+
+/// Writes the norm of every gradient into `out`; `gradient(i)` returns gradient `i` for
+/// `i < out.len()`.
+pub fn batch_norms<'a, S, G>(gradient: G, out: &mut [S])
+where
+    S: Scalar,
+    G: Fn(usize) -> &'a [S] + Sync,
+{
+    out.par_iter_mut()
+        .enumerate()
+        .for_each(|(i, o)| *o = norm(gradient(i)));
+}
+
+/// Writes `||g_i - point||` for every gradient into `out`; `gradient(i)` returns gradient
+/// `i` for `i < out.len()`.
+///
+/// # Panics
+///
+/// Panics if a gradient's length differs from `point.len()`.
+pub fn batch_distances<'a, S, G>(gradient: G, point: &[S], out: &mut [S])
+where
+    S: Scalar,
+    G: Fn(usize) -> &'a [S] + Sync,
+{
+    out.par_iter_mut()
+        .enumerate()
+        .for_each(|(i, o)| *o = distance(gradient(i), point));
+}
+
+/// Writes `sum_i weights[i] * g_i` into `out`: the product of the batch, seen as a
+/// `dim x count` matrix, with `weights`; `gradient(i)` returns gradient `i` for
+/// `i < weights.len()`.
+///
+/// Each coordinate is summed over the gradients in index order, in blocks of coordinates,
+/// so the result does not depend on the number of threads.
+///
+/// # Panics
+///
+/// Panics if a gradient is shorter than `out`.
+pub fn batch_weighted_sum<'a, S, G>(gradient: G, weights: &[S], out: &mut [S])
+where
+    S: Scalar,
+    G: Fn(usize) -> &'a [S] + Sync,
+{
+    let fill_block = |block: usize, out_block: &mut [S]| {
+        let start = block * COORDINATE_BLOCK;
+        out_block.fill(S::zero());
+        for (i, &w) in weights.iter().enumerate() {
+            let g = &gradient(i)[start..start + out_block.len()];
+            for (o, &gj) in out_block.iter_mut().zip(g) {
+                *o = *o + w * gj;
+            }
+        }
+    };
+    if out.len() * weights.len() < PARALLEL_MIN_LEN {
+        for (block, out_block) in out.chunks_mut(COORDINATE_BLOCK).enumerate() {
+            fill_block(block, out_block);
+        }
+        return;
+    }
+    out.par_chunks_mut(COORDINATE_BLOCK)
+        .enumerate()
+        .for_each(|(block, out_block)| fill_block(block, out_block));
+}
+
+/// Writes the Gram matrix `G[i][j] = <g_i, g_j>` of `count` gradients into `out`,
+/// row-major, `count x count`; `gradient(i)` returns gradient `i`.
+///
+/// Each entry is one [`dot`], so the matrix is exactly symmetric and independent of threads.
+///
+/// # Panics
+///
+/// Panics if `out.len() != count * count` or the gradients differ in length.
+pub fn batch_gram<'a, S, G>(gradient: G, count: usize, out: &mut [S])
+where
+    S: Scalar,
+    G: Fn(usize) -> &'a [S] + Sync,
+{
+    let n = count;
+    assert_eq!(out.len(), n * n, "batch_gram: output length");
+    if n == 0 {
+        return;
+    }
+    out.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+        for j in i..n {
+            row[j] = dot(gradient(i), gradient(j));
+        }
+    });
+    // Mirror the upper triangle into the lower one.
+    for i in 0..n {
+        for j in 0..i {
+            out[i * n + j] = out[j * n + i];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn norm_of_huge_entries_is_finite() {
+        let x = vec![3e200_f64, 4e200];
+        assert!((norm(&x) / 5e200 - 1.0).abs() < 4.0 * f64::EPSILON);
+        let y = vec![3e20_f32, 4e20];
+        assert!((norm(&y) / 5e20 - 1.0).abs() < 4.0 * f32::EPSILON);
+    }
+
+    #[test]
+    fn norm_of_tiny_entries_keeps_precision() {
+        let x = vec![3e-200_f64, 4e-200];
+        let n = norm(&x);
+        assert!((n / 5e-200 - 1.0).abs() < 1e-15, "{n}");
+    }
+
+    #[test]
+    fn norm_propagates_nan_and_inf() {
+        assert!(norm(&[1.0_f64, f64::NAN, f64::INFINITY]).is_nan());
+        assert_eq!(norm(&[1.0_f64, f64::NEG_INFINITY]), f64::INFINITY);
+        assert_eq!(norm::<f64>(&[]), 0.0);
+        assert_eq!(norm(&[0.0_f32; 5]), 0.0);
+    }
+
+    #[test]
+    fn distance_of_huge_points_is_finite() {
+        let x = [1e200_f64, 0.0];
+        let y = [-2e200_f64, 4e200];
+        assert!((distance(&x, &y) / 5e200 - 1.0).abs() < 4.0 * f64::EPSILON);
+    }
+
+    #[test]
+    fn lane_sum_handles_remainders() {
+        let x: Vec<f64> = (1..=13).map(f64::from).collect();
+        assert_eq!(sum(&x), 91.0);
+    }
+}

@@ -1,0 +1,139 @@
+//! Project automation for the `median` workspace, run as `cargo xtask COMMAND`.
+//!
+//! - `cargo xtask bench [ARGS]`: runs the criterion benchmarks of the `median-benches`
+//!   crate; extra arguments go to criterion (for example `--quick`).
+//! - `cargo xtask docs [--check]`: regenerates the generated pages under `docs/` and builds
+//!   the API documentation with warnings denied; `--check` fails instead of writing when a
+//!   generated page is stale.
+//! - `cargo xtask stat-test`: runs the Kolmogorov-Smirnov tests of the noise samplers.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+mod robustness;
+
+/// Project automation for the median workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Run the criterion benchmarks (arguments after `--` go to criterion).
+    Bench {
+        /// Benchmark target to run; every target when omitted.
+        #[arg(long)]
+        bench: Option<String>,
+        /// Arguments passed to criterion, such as `--quick` or a name filter.
+        #[arg(last = true)]
+        criterion_args: Vec<String>,
+    },
+    /// Regenerate the generated pages in docs/ and build the API docs with warnings denied.
+    Docs {
+        /// Fail when a generated page differs from what is committed, instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the statistical (Kolmogorov-Smirnov) tests of the noise samplers.
+    StatTest,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    match cli.command {
+        Task::Bench {
+            bench,
+            criterion_args,
+        } => run_bench(&root, bench.as_deref(), &criterion_args),
+        Task::Docs { check } => run_docs(&root, check),
+        Task::StatTest => run_cargo(&root, &["test", "-p", "median-stat-tests"], &[]),
+    }
+}
+
+/// Returns the workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Runs `cargo ARGS` in the workspace root with extra environment variables.
+fn run_cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(&cargo);
+    command.current_dir(root).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let status = command
+        .status()
+        .with_context(|| format!("failed to start {cargo}"))?;
+    if !status.success() {
+        bail!("cargo {} failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Runs the criterion benchmarks.
+fn run_bench(root: &Path, bench: Option<&str>, criterion_args: &[String]) -> anyhow::Result<()> {
+    let mut args = vec!["bench", "-p", "median-benches"];
+    if let Some(bench) = bench {
+        args.extend(["--bench", bench]);
+    }
+    if !criterion_args.is_empty() {
+        args.push("--");
+        args.extend(criterion_args.iter().map(String::as_str));
+    }
+    run_cargo(root, &args, &[])
+}
+
+/// Regenerates (or, with `check`, verifies) the generated pages, then builds the API docs.
+fn run_docs(root: &Path, check: bool) -> anyhow::Result<()> {
+    let docs = root.join("docs");
+    if check {
+        let scratch =
+            std::env::temp_dir().join(format!("median-docs-check-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch)
+            .with_context(|| format!("failed to create {}", scratch.display()))?;
+        let generated = robustness::generate(&scratch)?;
+        let name = generated.file_name().expect("generate returns a file path");
+        compare_generated(&generated, &docs.join(name))?;
+        std::fs::remove_dir_all(&scratch).ok();
+    } else {
+        let written = robustness::generate(&docs)?;
+        println!("wrote {}", written.display());
+    }
+
+    run_cargo(
+        root,
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
+}
+
+/// Fails when the committed page differs from the freshly generated one.
+fn compare_generated(fresh: &Path, committed: &Path) -> anyhow::Result<()> {
+    let fresh_text = std::fs::read_to_string(fresh)
+        .with_context(|| format!("failed to read {}", fresh.display()))?;
+    let committed_text = std::fs::read_to_string(committed).with_context(|| {
+        format!(
+            "failed to read {}; run `cargo xtask docs` to generate it",
+            committed.display()
+        )
+    })?;
+    if fresh_text != committed_text {
+        bail!(
+            "{} is stale; run `cargo xtask docs` and commit the result",
+            committed.display()
+        );
+    }
+    Ok(())
+}
