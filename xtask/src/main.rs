@@ -13,6 +13,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod doc_links;
 mod robustness;
 
 /// Project automation for the median workspace.
@@ -107,6 +108,11 @@ fn run_docs(root: &Path, check: bool) -> anyhow::Result<()> {
         let name = generated.file_name().expect("generate returns a file path");
         compare_generated(&generated, &docs.join(name))?;
         std::fs::remove_dir_all(&scratch).ok();
+        let median_commands = median_subcommands(root)?;
+        doc_links::check(root, Some(&median_commands))?;
+        println!(
+            "docs are up to date: generated pages match and every documented command and file exists"
+        );
     } else {
         let written = robustness::generate(&docs)?;
         println!("wrote {}", written.display());
@@ -117,6 +123,32 @@ fn run_docs(root: &Path, check: bool) -> anyhow::Result<()> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )
+}
+
+/// Returns the subcommands that `median --help` lists.
+fn median_subcommands(root: &Path) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(&cargo)
+        .current_dir(root)
+        .args(["run", "--quiet", "-p", "median-cli", "--", "--help"])
+        .output()
+        .with_context(|| format!("failed to start {cargo}"))?;
+    if !output.status.success() {
+        bail!(
+            "`median --help` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let help = String::from_utf8(output.stdout).context("`median --help` printed invalid UTF-8")?;
+    let commands = help
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    Ok(commands)
 }
 
 /// Fails when the committed page differs from the freshly generated one.
