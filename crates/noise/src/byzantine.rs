@@ -234,7 +234,8 @@ pub fn inner_product_manipulation<F: Scalar>(
     ))
 }
 
-/// A little is enough (ALIE): every Byzantine worker sends `mean + z * std`, coordinate-wise.
+/// Builds the a-little-is-enough (ALIE) attack: every Byzantine worker sends
+/// `mean + z * std`, coordinate-wise.
 ///
 /// `std` is the sample standard deviation of [`honest_std`]. [`alie_z_max`] gives the
 /// paper's choice of `z`.
@@ -436,8 +437,8 @@ pub fn constant<F: Scalar>(
 /// # Errors
 ///
 /// [`ByzantineError::NoHonestGradients`], [`ByzantineError::RaggedGradients`], and
-/// [`ByzantineError::InvalidParameter`] if `norm` is negative or NaN (`+inf` is allowed and
-/// gives infinite entries where the mean is non-zero).
+/// [`ByzantineError::InvalidParameter`] if `norm` is negative or NaN. `+inf` is allowed: it
+/// gives infinite entries where the mean is non-zero, and zeros elsewhere.
 pub fn large_norm<F: Scalar>(
     honest: &[&[F]],
     f: usize,
@@ -453,8 +454,15 @@ pub fn large_norm<F: Scalar>(
     }
     let length = kernels::norm(&mean);
     let vector = if length > 0.0 {
+        // A zero coordinate stays zero, also for an infinite norm (where inf * 0 is NaN).
         mean.iter()
-            .map(|&m| F::of_f64(-norm * (m / length)))
+            .map(|&m| {
+                if m == 0.0 {
+                    F::zero()
+                } else {
+                    F::of_f64(-norm * (m / length))
+                }
+            })
             .collect()
     } else {
         let entry = norm / (mean.len().max(1) as f64).sqrt();
@@ -463,7 +471,7 @@ pub fn large_norm<F: Scalar>(
     Ok(copies(vector, f))
 }
 
-/// Which honest worker the mimic attack copies.
+/// The honest worker that the mimic attack copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MimicTarget {
     /// The worker at this index.
@@ -506,10 +514,10 @@ pub fn mimic<F: Scalar>(
 /// the honest gradients, the heuristic of Karimireddy, He and Jaggi (2022) for the mimic
 /// attack.
 ///
-/// With the centred gradients `c_i = g_i - mean` as the rows of `C`, the top eigenvector `u`
-/// of the `n x n` Gram matrix `C C^T` gives the projections `C v = sqrt(lambda) u` on the top
-/// eigenvector `v` of the covariance, so the worker maximising `|u_i|` is returned (ties to
-/// the lowest index). `u` comes from 500 steps of power iteration (fewer once the Rayleigh
+/// Let `C` have the centred gradients `c_i = g_i - mean` as rows. The top eigenvector `u`
+/// of the `n x n` Gram matrix `C C^T` gives the projections `C v = sqrt(lambda) u` on the
+/// top eigenvector `v` of the covariance. The worker maximising `|u_i|` is returned, with
+/// ties to the lowest index. `u` comes from 500 steps of power iteration (fewer once the Rayleigh
 /// quotient settles to a relative `1e-12`), started from the Gram column with the largest
 /// diagonal. Identical gradients give worker 0.
 ///
@@ -590,9 +598,9 @@ pub struct OptimalAttack<F> {
 /// Each grid scale `s` is evaluated: `attack(s)` builds the Byzantine vectors, and
 /// `aggregate` receives the honest gradients followed by them. Then, if
 /// `golden_iterations > 0`, a golden-section search refines the scale between the grid
-/// neighbours of the best grid point. The result is the best scale seen; the refinement
-/// never makes it worse, but it only finds a local maximum when the distance is not
-/// unimodal there. Scales where the attack or the aggregator fails, or the distance is NaN,
+/// neighbours of the best grid point. The result is the best scale seen, so the refinement
+/// never makes it worse. Where the distance is not unimodal, the refinement finds only a
+/// local maximum. Scales where the attack or the aggregator fails, or the distance is NaN,
 /// are counted in [`OptimalAttack::failures`] and skipped.
 ///
 /// # Errors
@@ -794,7 +802,7 @@ where
     )
 }
 
-/// A little is enough with `z` chosen by [`optimal_attack`] over `grid`.
+/// Builds the ALIE attack with `z` chosen by [`optimal_attack`] over `grid`.
 ///
 /// # Errors
 ///

@@ -191,6 +191,10 @@ fn large_norm_points_away_from_mean() {
     assert_relative_eq!(attack[0][0], -6.0, max_relative = 1e-15);
     assert_relative_eq!(attack[0][1], -8.0, max_relative = 1e-15);
 
+    let axis = vec![vec![2.0_f64, 0.0]];
+    let attack = large_norm(&as_refs(&axis), 1, f64::INFINITY).unwrap();
+    assert_eq!(attack[0], vec![f64::NEG_INFINITY, 0.0]);
+
     let zero = vec![vec![0.0_f64; 4]];
     let attack = large_norm(&as_refs(&zero), 1, 2.0).unwrap();
     assert_eq!(attack[0], vec![1.0; 4]);

@@ -1,0 +1,290 @@
+//! Column-wise machinery shared by the coordinate-wise estimators: a transposed copy of the
+//! batch, the NaN policy, and order statistics on one column.
+//!
+//! Every coordinate-wise estimator copies the batch into a scratch buffer column by column
+//! (one coordinate's `n` values contiguous), then reduces each column on its own. Both steps
+//! run over fixed blocks of [`COLUMN_BLOCK`] coordinates, in parallel with rayon when the
+//! batch is large. Each column is reduced by the same sequential code whatever the thread
+//! count, so results are deterministic.
+
+use std::cmp::Ordering;
+
+use median_linalg::{Backend, Scalar};
+use num_traits::Float;
+use rayon::prelude::*;
+
+use crate::{Error, NanPolicy};
+
+/// Coordinates per parallel task.
+pub(crate) const COLUMN_BLOCK: usize = 64;
+
+/// Batches with fewer values than this are processed on the calling thread.
+const PARALLEL_MIN_VALUES: usize = 1 << 15;
+
+/// Orders floats by IEEE 754 `totalOrder`, a total order even with NaN and signed zeros.
+pub(crate) fn total_cmp<S: Scalar>(a: &S, b: &S) -> Ordering {
+    a.into_f64().total_cmp(&b.into_f64())
+}
+
+/// Returns the first NaN of the batch in row-major order, as `Error::NonFinite`.
+pub(crate) fn first_nan<B: Backend>(batch: &B::Batch) -> Option<Error> {
+    (0..B::batch_count(batch)).find_map(|index| {
+        let gradient = B::batch_gradient(batch, index);
+        gradient
+            .iter()
+            .position(|v| v.is_nan())
+            .map(|coordinate| Error::NonFinite {
+                index,
+                coordinate,
+                value: f64::NAN,
+            })
+    })
+}
+
+/// Returns the first non-finite value of the batch in row-major order, as
+/// `Error::NonFinite`.
+pub(crate) fn first_non_finite<B: Backend>(batch: &B::Batch) -> Option<Error> {
+    (0..B::batch_count(batch)).find_map(|index| {
+        let gradient = B::batch_gradient(batch, index);
+        gradient
+            .iter()
+            .position(|v| !v.is_finite())
+            .map(|coordinate| Error::NonFinite {
+                index,
+                coordinate,
+                value: gradient[coordinate].into_f64(),
+            })
+    })
+}
+
+/// Fills `columns` (resized to `rows * dim` entries) block by block: `fill(start, block)`
+/// writes the columns of coordinates `start..start + block.len() / rows`, each of length
+/// `rows`, one after another.
+///
+/// `rows` must be at least 1. The blocks run in parallel when `work`, the number of input
+/// values read, is large.
+pub(crate) fn fill_columns<T, F>(
+    columns: &mut Vec<T>,
+    rows: usize,
+    dim: usize,
+    work: usize,
+    zero: T,
+    fill: F,
+) where
+    T: Copy + Send + Sync,
+    F: Fn(usize, &mut [T]) + Sync,
+{
+    debug_assert!(rows > 0);
+    columns.clear();
+    columns.resize(rows * dim, zero);
+
+    let task = |(block, chunk): (usize, &mut [T])| fill(block * COLUMN_BLOCK, chunk);
+    if work < PARALLEL_MIN_VALUES {
+        columns
+            .chunks_mut(rows * COLUMN_BLOCK)
+            .enumerate()
+            .for_each(task);
+    } else {
+        columns
+            .par_chunks_mut(rows * COLUMN_BLOCK)
+            .enumerate()
+            .for_each(task);
+    }
+}
+
+/// Copies the batch into `columns`, transposed: coordinate `j` of gradient `i` goes to
+/// `columns[j * n + i]` as `map(i, value)`.
+pub(crate) fn transpose_into<B, T, M>(batch: &B::Batch, columns: &mut Vec<T>, zero: T, map: M)
+where
+    B: Backend,
+    T: Copy + Send + Sync,
+    M: Fn(usize, B::Scalar) -> T + Sync,
+{
+    let n = B::batch_count(batch);
+    let dim = B::batch_dim(batch);
+    fill_columns(columns, n, dim, n * dim, zero, |start, chunk| {
+        let width = chunk.len() / n;
+        for i in 0..n {
+            let row = &B::batch_gradient(batch, i)[start..start + width];
+            for (k, &value) in row.iter().enumerate() {
+                chunk[k * n + i] = map(i, value);
+            }
+        }
+    });
+}
+
+/// Reduces every column of `columns` (each `rows` long) into `out[j]` with `reduce`,
+/// applying the NaN policy first.
+///
+/// Under [`NanPolicy::Propagate`] a column containing NaN gives NaN without calling
+/// `reduce`. Under [`NanPolicy::Skip`] the NaNs are moved out and `reduce` receives the
+/// remaining values, and a column with none is [`Error::AllNan`]. Under [`NanPolicy::Error`]
+/// the caller has already rejected NaN, so `reduce` receives the whole column. `is_nan`
+/// decides which entries count as NaN. On error, the error of the lowest coordinate is
+/// returned and `out` is partly written.
+pub(crate) fn reduce_columns<S, T, N, R>(
+    columns: &mut [T],
+    rows: usize,
+    out: &mut [S],
+    policy: NanPolicy,
+    is_nan: N,
+    reduce: R,
+) -> Result<(), Error>
+where
+    S: Scalar,
+    T: Copy + Send + Sync,
+    N: Fn(&T) -> bool + Sync,
+    R: Fn(usize, &mut [T]) -> Result<S, Error> + Sync,
+{
+    let task = |(block, (chunk, out_block)): (usize, (&mut [T], &mut [S]))| {
+        let start = block * COLUMN_BLOCK;
+        for (k, (column, o)) in chunk.chunks_mut(rows).zip(out_block.iter_mut()).enumerate() {
+            let coordinate = start + k;
+            let result = match policy {
+                NanPolicy::Propagate if column.iter().any(&is_nan) => Ok(S::nan()),
+                NanPolicy::Skip => {
+                    let valid = move_nan_to_end(column, &is_nan);
+                    if valid == 0 {
+                        Err(Error::AllNan { coordinate })
+                    } else {
+                        reduce(coordinate, &mut column[..valid])
+                    }
+                }
+                _ => reduce(coordinate, column),
+            };
+            match result {
+                Ok(value) => *o = value,
+                Err(error) => return Some((coordinate, error)),
+            }
+        }
+        None
+    };
+
+    let first_error = if columns.len() < PARALLEL_MIN_VALUES {
+        columns
+            .chunks_mut(rows * COLUMN_BLOCK)
+            .zip(out.chunks_mut(COLUMN_BLOCK))
+            .enumerate()
+            .find_map(task)
+    } else {
+        columns
+            .par_chunks_mut(rows * COLUMN_BLOCK)
+            .zip(out.par_chunks_mut(COLUMN_BLOCK))
+            .enumerate()
+            .filter_map(task)
+            .min_by_key(|(coordinate, _)| *coordinate)
+    };
+    match first_error {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Moves the non-NaN entries to the front, keeping their order, and returns their count.
+fn move_nan_to_end<T: Copy>(column: &mut [T], is_nan: impl Fn(&T) -> bool) -> usize {
+    let mut valid = 0;
+    for i in 0..column.len() {
+        if !is_nan(&column[i]) {
+            column.swap(valid, i);
+            valid += 1;
+        }
+    }
+    valid
+}
+
+/// Returns the midpoint of `a <= b` without overflow: `a + (b - a) / 2`, or `a/2 + b/2`
+/// when `b - a` overflows.
+pub(crate) fn midpoint<S: Scalar>(a: S, b: S) -> S {
+    if a == b {
+        return a;
+    }
+    let two = S::of_f64(2.0);
+    let difference = b - a;
+    if difference.is_finite() {
+        a + difference / two
+    } else {
+        a / two + b / two
+    }
+}
+
+/// Returns `a + t (b - a)` for `a <= b` and `t` in `[0, 1]`, without overflow.
+pub(crate) fn lerp<S: Scalar>(a: S, b: S, t: S) -> S {
+    if a == b || t == S::zero() {
+        return a;
+    }
+    if t == S::one() {
+        return b;
+    }
+    let difference = b - a;
+    if difference.is_finite() {
+        a + t * difference
+    } else {
+        (S::one() - t) * a + t * b
+    }
+}
+
+/// Returns the smallest value of a non-empty slice in the total order.
+pub(crate) fn min_total<S: Scalar>(values: &[S]) -> S {
+    let mut best = values[0];
+    for &v in &values[1..] {
+        if total_cmp(&v, &best) == Ordering::Less {
+            best = v;
+        }
+    }
+    best
+}
+
+/// Returns the largest value of a non-empty slice in the total order.
+pub(crate) fn max_total<S: Scalar>(values: &[S]) -> S {
+    let mut best = values[0];
+    for &v in &values[1..] {
+        if total_cmp(&v, &best) == Ordering::Greater {
+            best = v;
+        }
+    }
+    best
+}
+
+/// Returns the mean of `values` (non-empty): the sum divided by the count, or, when that
+/// sum overflows although every value is finite, the sum of `value / count`.
+pub(crate) fn mean_of<S: Scalar>(values: &[S]) -> S {
+    let count = S::of_usize(values.len());
+    let sum: S = values.iter().copied().sum();
+    if sum.is_finite() || values.iter().any(|v| !v.is_finite()) {
+        return sum / count;
+    }
+    values.iter().map(|&v| v / count).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn midpoint_of_huge_values_is_finite() {
+        assert_eq!(midpoint(1e308_f64, 1.5e308), 1.25e308);
+        assert_eq!(midpoint(-1.5e308_f64, 1.5e308), 0.0);
+        assert_eq!(midpoint(f64::INFINITY, f64::INFINITY), f64::INFINITY);
+        assert_eq!(midpoint(f64::NEG_INFINITY, 3.0), f64::NEG_INFINITY);
+        assert_eq!(midpoint(3e38_f32, 3.2e38), 3.1e38);
+    }
+
+    #[test]
+    fn lerp_of_huge_values_is_finite() {
+        assert_eq!(lerp(-1e308_f64, 1e308, 0.5), 0.0);
+        assert_eq!(lerp(1.0_f64, 3.0, 0.25), 1.5);
+    }
+
+    #[test]
+    fn mean_of_huge_values_is_finite() {
+        assert_eq!(mean_of(&[1e308_f64, 1e308]), 1e308);
+        assert!(mean_of(&[1.0_f64, f64::NAN]).is_nan());
+    }
+
+    #[test]
+    fn move_nan_to_end_counts_valid_entries() {
+        let mut column = [f64::NAN, 1.0, f64::NAN, 2.0];
+        assert_eq!(move_nan_to_end(&mut column, |v| v.is_nan()), 2);
+        assert_eq!(&column[..2], &[1.0, 2.0]);
+    }
+}
