@@ -13,6 +13,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod doc_links;
 mod robustness;
 
@@ -26,20 +27,38 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run the criterion benchmarks (arguments after `--` go to criterion).
+    /// Run the criterion benchmarks on 1 and 2 threads and write docs/benchmarks.md
+    /// (arguments after `--` go to criterion).
     Bench {
-        /// Benchmark target to run; every target when omitted.
+        /// Benchmark target to run; `median` when omitted.
         #[arg(long)]
         bench: Option<String>,
-        /// Arguments passed to criterion, such as `--quick` or a name filter.
+        /// Run the smoke subset (one shape per group, vec backend only).
+        #[arg(long)]
+        quick: bool,
+        /// Compare with the Python peers instead (creates target/peers-venv; not in CI).
+        #[arg(long)]
+        peers: bool,
+        /// Rayon thread counts, one benchmark run each.
+        #[arg(long, value_delimiter = ',', default_value = "1,2")]
+        threads: Vec<usize>,
+        /// Write the page from the results already in target/criterion without running.
+        #[arg(long)]
+        report_only: bool,
+        /// Arguments passed to criterion, such as a name filter.
         #[arg(last = true)]
         criterion_args: Vec<String>,
     },
-    /// Regenerate the generated pages in docs/ and build the API docs with warnings denied.
+    /// Regenerate the generated pages in docs/, copy the latest experiment report and
+    /// figures into docs/results/, and build the API docs with warnings denied.
     Docs {
-        /// Fail when a generated page differs from what is committed, instead of writing it.
+        /// Fail when a generated page is stale or the docs name a missing command or file,
+        /// instead of writing anything.
         #[arg(long)]
         check: bool,
+        /// The output folder of `median repro` whose report.md and figures are copied.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
     },
     /// Run the statistical (Kolmogorov-Smirnov) tests of the noise samplers.
     StatTest,
@@ -51,9 +70,23 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Task::Bench {
             bench,
+            quick,
+            peers,
+            threads,
+            report_only,
             criterion_args,
-        } => run_bench(&root, bench.as_deref(), &criterion_args),
-        Task::Docs { check } => run_docs(&root, check),
+        } => run_bench(
+            &root,
+            &bench::BenchOptions {
+                bench,
+                quick,
+                peers,
+                threads,
+                report_only,
+                criterion_args,
+            },
+        ),
+        Task::Docs { check, results } => run_docs(&root, check, &root.join(results)),
         Task::StatTest => run_cargo(&root, &["test", "-p", "median-stat-tests"], &[]),
     }
 }
@@ -83,21 +116,13 @@ fn run_cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result
     Ok(())
 }
 
-/// Runs the criterion benchmarks.
-fn run_bench(root: &Path, bench: Option<&str>, criterion_args: &[String]) -> anyhow::Result<()> {
-    let mut args = vec!["bench", "-p", "median-benches"];
-    if let Some(bench) = bench {
-        args.extend(["--bench", bench]);
-    }
-    if !criterion_args.is_empty() {
-        args.push("--");
-        args.extend(criterion_args.iter().map(String::as_str));
-    }
-    run_cargo(root, &args, &[])
+/// Runs the criterion benchmarks and writes `docs/benchmarks.md`.
+fn run_bench(root: &Path, options: &bench::BenchOptions) -> anyhow::Result<()> {
+    bench::run(root, options)
 }
 
 /// Regenerates (or, with `check`, verifies) the generated pages, then builds the API docs.
-fn run_docs(root: &Path, check: bool) -> anyhow::Result<()> {
+fn run_docs(root: &Path, check: bool, results: &Path) -> anyhow::Result<()> {
     let docs = root.join("docs");
     if check {
         let scratch =
@@ -116,6 +141,7 @@ fn run_docs(root: &Path, check: bool) -> anyhow::Result<()> {
     } else {
         let written = robustness::generate(&docs)?;
         println!("wrote {}", written.display());
+        copy_results(results, &docs.join("results"))?;
     }
 
     run_cargo(
@@ -123,6 +149,47 @@ fn run_docs(root: &Path, check: bool) -> anyhow::Result<()> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )
+}
+
+/// Copies `report.md` and the PNG and SVG figures of a `median repro` run into `target`,
+/// replacing what was there; does nothing (with a message) when `results` has no report.
+fn copy_results(results: &Path, target: &Path) -> anyhow::Result<()> {
+    let report = results.join("report.md");
+    if !report.exists() {
+        println!(
+            "no report at {}; run `median repro` first to copy results into docs",
+            report.display()
+        );
+        return Ok(());
+    }
+    if target.exists() {
+        std::fs::remove_dir_all(target)
+            .with_context(|| format!("failed to clear {}", target.display()))?;
+    }
+    std::fs::create_dir_all(target)
+        .with_context(|| format!("failed to create {}", target.display()))?;
+
+    let mut copied = 0;
+    for entry in std::fs::read_dir(results)
+        .with_context(|| format!("failed to read {}", results.display()))?
+    {
+        let path = entry?.path();
+        let keep = path
+            .extension()
+            .is_some_and(|e| e == "png" || e == "svg" || e == "md");
+        if keep {
+            let name = path.file_name().expect("a directory entry has a name");
+            std::fs::copy(&path, target.join(name))
+                .with_context(|| format!("failed to copy {}", path.display()))?;
+            copied += 1;
+        }
+    }
+    println!(
+        "copied {copied} files from {} to {}",
+        results.display(),
+        target.display()
+    );
+    Ok(())
 }
 
 /// Returns the subcommands that `median --help` lists.

@@ -2,7 +2,7 @@
 //! file, the line and the field.
 //!
 //! Every table rejects unknown fields. Names of rules, estimators, attacks, noise models
-//! and optimizers are checked against the [`registry`](crate::registry) after parsing, and
+//! and optimizers are checked against the [`registry`] after parsing, and
 //! an unknown one is reported with its line and the list of known names.
 
 use std::path::Path;
