@@ -21,3 +21,8 @@ pub mod report;
 pub mod suite;
 
 pub use error::CliError;
+
+/// The Rust examples of the repository's README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
