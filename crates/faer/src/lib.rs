@@ -135,13 +135,13 @@ macro_rules! impl_faer_backend {
                 weights: &[$scalar],
                 out: &mut [$scalar],
             ) -> Result<(), LinalgError> {
-                check(
+                LinalgError::check_length(
                     "batch_weighted_sum",
                     "weights",
                     batch.ncols(),
                     weights.len(),
                 )?;
-                check("batch_weighted_sum", "out", batch.nrows(), out.len())?;
+                LinalgError::check_length("batch_weighted_sum", "out", batch.nrows(), out.len())?;
                 let weights = ColRef::from_slice(weights).as_mat();
                 // Fixed row blocks, each a sequential product: the summation order of every
                 // entry is the same on any number of threads.
@@ -164,7 +164,7 @@ macro_rules! impl_faer_backend {
 
             fn batch_gram(batch: &Mat<$scalar>, out: &mut [$scalar]) -> Result<(), LinalgError> {
                 let n = batch.ncols();
-                check("batch_gram", "out", n * n, out.len())?;
+                LinalgError::check_length("batch_gram", "out", n * n, out.len())?;
                 if n == 0 {
                     return Ok(());
                 }
@@ -204,21 +204,3 @@ macro_rules! impl_faer_backend {
 
 impl_faer_backend!(f32);
 impl_faer_backend!(f64);
-
-/// Returns a dimension-mismatch error unless `found == expected`.
-fn check(
-    operation: &'static str,
-    argument: &'static str,
-    expected: usize,
-    found: usize,
-) -> Result<(), LinalgError> {
-    if expected == found {
-        return Ok(());
-    }
-    Err(LinalgError::DimensionMismatch {
-        operation,
-        argument,
-        expected,
-        found,
-    })
-}

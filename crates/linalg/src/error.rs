@@ -53,6 +53,32 @@ pub enum LinalgError {
     },
 }
 
+impl LinalgError {
+    /// Returns [`LinalgError::DimensionMismatch`] naming `operation` and `argument` unless
+    /// `found == expected`; backends call it to check operands before touching them.
+    ///
+    /// # Errors
+    ///
+    /// [`LinalgError::DimensionMismatch`] when the lengths differ.
+    pub fn check_length(
+        operation: &'static str,
+        argument: &'static str,
+        expected: usize,
+        found: usize,
+    ) -> Result<(), LinalgError> {
+        if expected == found {
+            Ok(())
+        } else {
+            Err(LinalgError::DimensionMismatch {
+                operation,
+                argument,
+                expected,
+                found,
+            })
+        }
+    }
+}
+
 /// Checks that `found == expected`, naming the operation and argument otherwise.
 pub(crate) fn check_len(
     operation: &'static str,
@@ -60,14 +86,5 @@ pub(crate) fn check_len(
     expected: usize,
     found: usize,
 ) -> Result<(), LinalgError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(LinalgError::DimensionMismatch {
-            operation,
-            argument,
-            expected,
-            found,
-        })
-    }
+    LinalgError::check_length(operation, argument, expected, found)
 }

@@ -112,13 +112,13 @@ macro_rules! impl_nalgebra_backend {
                 weights: &[$scalar],
                 out: &mut [$scalar],
             ) -> Result<(), LinalgError> {
-                check(
+                LinalgError::check_length(
                     "batch_weighted_sum",
                     "weights",
                     batch.ncols(),
                     weights.len(),
                 )?;
-                check("batch_weighted_sum", "out", batch.nrows(), out.len())?;
+                LinalgError::check_length("batch_weighted_sum", "out", batch.nrows(), out.len())?;
                 let weights = DVectorView::from_slice(weights, batch.ncols());
                 let mut out = DVectorViewMut::from_slice(out, batch.nrows());
                 out.gemv(1.0, batch, &weights, 0.0);
@@ -130,7 +130,7 @@ macro_rules! impl_nalgebra_backend {
                 out: &mut [$scalar],
             ) -> Result<(), LinalgError> {
                 let n = batch.ncols();
-                check("batch_gram", "out", n * n, out.len())?;
+                LinalgError::check_length("batch_gram", "out", n * n, out.len())?;
                 if n == 0 {
                     return Ok(());
                 }
@@ -150,21 +150,3 @@ macro_rules! impl_nalgebra_backend {
 
 impl_nalgebra_backend!(f32);
 impl_nalgebra_backend!(f64);
-
-/// Returns a dimension-mismatch error unless `found == expected`.
-fn check(
-    operation: &'static str,
-    argument: &'static str,
-    expected: usize,
-    found: usize,
-) -> Result<(), LinalgError> {
-    if expected == found {
-        return Ok(());
-    }
-    Err(LinalgError::DimensionMismatch {
-        operation,
-        argument,
-        expected,
-        found,
-    })
-}
