@@ -125,11 +125,15 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The largest accepted `--threads`: far above any useful value, low enough that a typo
+/// cannot make the program spawn hundreds of thousands of threads.
+const MAX_THREADS: usize = 1024;
+
 /// Sets the size of rayon's global pool.
 fn set_threads(threads: Option<usize>) -> Result<()> {
     if let Some(n) = threads {
-        if n == 0 {
-            bail!("--threads must be at least 1");
+        if n == 0 || n > MAX_THREADS {
+            bail!("invalid --threads {n}: must be between 1 and {MAX_THREADS}");
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)

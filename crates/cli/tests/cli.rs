@@ -346,3 +346,19 @@ fn run_reports_config_errors_with_line() {
     assert!(message.contains("geometric-median"), "{message}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn thread_count_out_of_range_is_rejected() {
+    let dir = temp_dir("threads");
+    let out = dir.to_str().unwrap();
+    for threads in ["0", "100000"] {
+        let output = median(&["repro", "--quick", "--out", out, "--threads", threads]);
+        assert!(!output.status.success(), "--threads {threads} was accepted");
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!("invalid --threads {threads}")),
+            "--threads {threads}: {message}"
+        );
+        assert!(!message.contains("panicked"), "{message}");
+    }
+}
