@@ -27,3 +27,20 @@ pub fn uniform_batch<B: Backend>(rng: &mut ChaCha8Rng, count: usize, dim: usize)
     let rows = uniform_vec::<B::Scalar>(rng, count * dim);
     B::batch_from_rows(&rows, count, dim).expect("rows has count * dim values")
 }
+
+pub mod npy;
+
+/// Returns `count` rows of dimension `dim`: the first `count - outliers` drawn from
+/// `N(0, I)` and the last `outliers` from `N(10 * 1, I)`, seeded.
+pub fn outlier_rows(seed: u64, count: usize, dim: usize, outliers: usize) -> Vec<f64> {
+    let mut rng = bench_rng(seed);
+    let mut rows = Vec::with_capacity(count * dim);
+    for i in 0..count {
+        let shift = if i + outliers < count { 0.0 } else { 10.0 };
+        for _ in 0..dim {
+            let z: f64 = rng.sample(rand_distr::StandardNormal);
+            rows.push(z + shift);
+        }
+    }
+    rows
+}

@@ -1,10 +1,12 @@
 //! Project automation for the `median` workspace, run as `cargo xtask COMMAND`.
 //!
-//! - `cargo xtask bench [ARGS]`: runs the criterion benchmarks of the `median-benches`
-//!   crate; extra arguments go to criterion (for example `--quick`).
-//! - `cargo xtask docs [--check]`: regenerates the generated pages under `docs/` and builds
-//!   the API documentation with warnings denied; `--check` fails instead of writing when a
-//!   generated page is stale.
+//! - `cargo xtask bench [--quick] [--peers] [--threads 1,2] [-- FILTER]`: runs the criterion
+//!   benchmarks of the `median-benches` crate on each thread count and writes
+//!   `docs/benchmarks.md`; `--peers` times the Python libraries on the same data instead.
+//! - `cargo xtask docs [--check]`: regenerates the generated pages under `docs/`, copies the
+//!   latest experiment report into `docs/results/`, and builds the API documentation with
+//!   warnings denied. With `--check` it writes nothing and fails when a generated page is
+//!   stale or the docs name a missing file or command.
 //! - `cargo xtask stat-test`: runs the Kolmogorov-Smirnov tests of the noise samplers.
 
 use std::path::{Path, PathBuf};

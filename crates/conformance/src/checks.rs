@@ -434,3 +434,210 @@ pub fn check_generic_code<B: Backend>() {
     let what = format!("{}: spread", label::<B>());
     assert_sum_close(&what, spread, expected_spread, count * dim, expected_spread);
 }
+
+/// Checks `batch_weiszfeld_pass` against the oracle's `batch_distances`, the coefficients
+/// `w_i / max(eps, d_i)` computed here, and `batch_weighted_sum`.
+///
+/// Also checks the special cases (a gradient at the point, zero weight, smoothing, NaN),
+/// bit-identical results on pools of 1 and 4 threads, and the dimension checks.
+pub fn check_batch_weiszfeld_pass<B: Backend>() {
+    let mut rng = seeded_rng(12);
+    let s = Of::<B>::of_f64;
+    let shapes = BATCH_SHAPES.iter().chain(&[(40, 30_011), (3, 300_007)]);
+    for &(count, dim) in shapes {
+        let (batch, rows) = random_batch::<B>(&mut rng, count, dim);
+        let oracle = VecBackend::batch_from_rows(&rows, count, dim).unwrap();
+        let point = random_vec::<Of<B>>(&mut rng, dim);
+        let mut weights: Vec<Of<B>> = random_vec::<Of<B>>(&mut rng, count)
+            .into_iter()
+            .map(|w| w.abs() + s(0.1))
+            .collect();
+        if count > 1 {
+            weights[1] = Of::<B>::zero();
+        }
+        for eps in [Of::<B>::zero(), s(0.5)] {
+            let (mut d, mut c) = (vec![s(9.0); count], vec![s(9.0); count]);
+            let mut sum = vec![s(9.0); dim];
+            B::batch_weiszfeld_pass(&batch, &point, &weights, eps, &mut d, &mut c, &mut sum)
+                .unwrap();
+
+            let mut expected_d = vec![Of::<B>::zero(); count];
+            VecBackend::batch_distances(&oracle, &point, &mut expected_d).unwrap();
+            let expected_c: Vec<Of<B>> = (0..count)
+                .map(|i| {
+                    let denominator = expected_d[i].max(eps);
+                    if weights[i] > Of::<B>::zero() && denominator > Of::<B>::zero() {
+                        weights[i] / denominator
+                    } else {
+                        Of::<B>::zero()
+                    }
+                })
+                .collect();
+            let mut expected_sum = vec![Of::<B>::zero(); dim];
+            VecBackend::batch_weighted_sum(&oracle, &expected_c, &mut expected_sum).unwrap();
+
+            let shape = format!("{} at {count}x{dim}, eps {eps}", label::<B>());
+            for i in 0..count {
+                let what = format!("{shape}: distance[{i}]");
+                assert_sum_close(&what, d[i], expected_d[i], dim, expected_d[i]);
+                let what = format!("{shape}: coefficient[{i}]");
+                assert_sum_close(&what, c[i], expected_c[i], dim, expected_c[i]);
+            }
+            if count > 1 {
+                assert_eq!(c[1], Of::<B>::zero(), "{shape}: zero weight");
+            }
+            for j in 0..dim {
+                let magnitude = (0..count)
+                    .map(|i| (expected_c[i] * rows[i * dim + j]).abs())
+                    .fold(Of::<B>::zero(), |a, b| a + b);
+                let what = format!("{shape}: sum[{j}]");
+                assert_sum_close(&what, sum[j], expected_sum[j], count * dim, magnitude);
+            }
+        }
+    }
+
+    check_weiszfeld_pass_special_cases::<B>();
+    check_weiszfeld_pass_threads::<B>();
+    check_weiszfeld_pass_mismatch::<B>();
+}
+
+/// A gradient at the point gets coefficient 0 without smoothing and `w / eps` with it;
+/// a NaN entry gives a NaN distance, coefficient and sum.
+fn check_weiszfeld_pass_special_cases<B: Backend>() {
+    let s = Of::<B>::of_f64;
+    let batch = B::batch_from_rows(&[s(3.0), s(4.0), s(1.0), s(2.0)], 2, 2).unwrap();
+    let point = [s(1.0), s(2.0)];
+    let weights = [s(1.0), s(2.0)];
+    let (mut d, mut c, mut sum) = ([s(9.0); 2], [s(9.0); 2], [s(9.0); 2]);
+
+    // d = (sqrt(8), 0): only the first gradient contributes, with c = 1 / sqrt(8).
+    B::batch_weiszfeld_pass(&batch, &point, &weights, s(0.0), &mut d, &mut c, &mut sum).unwrap();
+    let root8 = s(8.0).sqrt();
+    assert_eq!(d[1], s(0.0), "{}: distance to itself", label::<B>());
+    assert_eq!(c[1], s(0.0), "{}: coefficient at the point", label::<B>());
+    assert_sum_close("coefficient", c[0], s(1.0) / root8, 2, s(1.0));
+    assert_sum_close("sum[0]", sum[0], s(3.0) / root8, 4, s(3.0));
+    assert_sum_close("sum[1]", sum[1], s(4.0) / root8, 4, s(4.0));
+
+    // With eps = 4 > sqrt(8): c = (1/4, 2/4), sum = (3/4 + 2/4, 4/4 + 4/4), exact.
+    B::batch_weiszfeld_pass(&batch, &point, &weights, s(4.0), &mut d, &mut c, &mut sum).unwrap();
+    assert_eq!(
+        c,
+        [s(0.25), s(0.5)],
+        "{}: smoothed coefficients",
+        label::<B>()
+    );
+    assert_eq!(sum, [s(1.25), s(2.0)], "{}: smoothed sum", label::<B>());
+
+    let with_nan = B::batch_from_rows(&[s(3.0), Of::<B>::nan(), s(1.0), s(2.0)], 2, 2).unwrap();
+    B::batch_weiszfeld_pass(
+        &with_nan,
+        &point,
+        &weights,
+        s(0.0),
+        &mut d,
+        &mut c,
+        &mut sum,
+    )
+    .unwrap();
+    assert!(
+        d[0].is_nan() && c[0].is_nan(),
+        "{}: NaN distance",
+        label::<B>()
+    );
+    assert!(sum.iter().all(|v| v.is_nan()), "{}: NaN sum", label::<B>());
+}
+
+/// The pass gives bit-identical outputs on pools of 1 and 4 threads.
+fn check_weiszfeld_pass_threads<B: Backend>() {
+    let mut rng = seeded_rng(13);
+    let (count, dim) = (24, 40_009);
+    let (batch, _) = random_batch::<B>(&mut rng, count, dim);
+    let point = random_vec::<Of<B>>(&mut rng, dim);
+    let weights = vec![Of::<B>::one(); count];
+    let pass = || {
+        let (mut d, mut c) = (vec![Of::<B>::zero(); count], vec![Of::<B>::zero(); count]);
+        let mut sum = vec![Of::<B>::zero(); dim];
+        let eps = Of::<B>::zero();
+        B::batch_weiszfeld_pass(&batch, &point, &weights, eps, &mut d, &mut c, &mut sum).unwrap();
+        d.into_iter().chain(c).chain(sum).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        crate::first_thread_dependence(pass),
+        None,
+        "{}: batch_weiszfeld_pass depends on the thread count",
+        label::<B>()
+    );
+}
+
+/// Every operand of the wrong length is a dimension mismatch that leaves the outputs alone.
+fn check_weiszfeld_pass_mismatch<B: Backend>() {
+    let s = Of::<B>::of_f64;
+    let sentinel = s(-7.0);
+    let batch = B::batch_from_rows(&[s(1.0); 6], 3, 2).unwrap();
+    let (good_point, good_weights) = ([s(0.0); 2], [s(1.0); 3]);
+    let (mut d, mut c, mut sum) = ([sentinel; 3], [sentinel; 3], [sentinel; 2]);
+    let (mut short_d, mut short_c, mut long_sum) = ([sentinel; 2], [sentinel; 2], [sentinel; 3]);
+    let zero = Of::<B>::zero();
+    let cases = [
+        B::batch_weiszfeld_pass(
+            &batch,
+            &[s(0.0); 3],
+            &good_weights,
+            zero,
+            &mut d,
+            &mut c,
+            &mut sum,
+        ),
+        B::batch_weiszfeld_pass(
+            &batch,
+            &good_point,
+            &[s(1.0); 2],
+            zero,
+            &mut d,
+            &mut c,
+            &mut sum,
+        ),
+        B::batch_weiszfeld_pass(
+            &batch,
+            &good_point,
+            &good_weights,
+            zero,
+            &mut short_d,
+            &mut c,
+            &mut sum,
+        ),
+        B::batch_weiszfeld_pass(
+            &batch,
+            &good_point,
+            &good_weights,
+            zero,
+            &mut d,
+            &mut short_c,
+            &mut sum,
+        ),
+        B::batch_weiszfeld_pass(
+            &batch,
+            &good_point,
+            &good_weights,
+            zero,
+            &mut d,
+            &mut c,
+            &mut long_sum,
+        ),
+    ];
+    for result in cases {
+        assert_mismatch("batch_weiszfeld_pass", result);
+    }
+    let untouched = d
+        .iter()
+        .chain(&c)
+        .chain(&sum)
+        .chain(&short_d)
+        .chain(&short_c);
+    assert!(
+        untouched.chain(&long_sum).all(|&v| v == sentinel),
+        "{}: batch_weiszfeld_pass wrote on error",
+        label::<B>()
+    );
+}

@@ -12,7 +12,7 @@ use crate::{LinalgError, Scalar};
 /// estimators need.
 ///
 /// Generic code takes one bound, `B: Backend`, and reaches the scalar as `B::Scalar`. A
-/// backend is a marker type (the built-in ones are [`VecBackend`], and the `median-nalgebra`
+/// backend is a marker type (the built-in ones are [`VecBackend`](crate::VecBackend), and the `median-nalgebra`
 /// and `median-faer` adapters); its vectors and batches are the user's own container types,
 /// so no data is copied in or out.
 ///
@@ -44,7 +44,7 @@ use crate::{LinalgError, Scalar};
 ///
 /// Conforming backends return bit-identical results for the same inputs on any number of
 /// threads. The `median-conformance` crate tests this, together with agreement with
-/// [`VecBackend`].
+/// [`VecBackend`](crate::VecBackend).
 pub trait Backend: Send + Sync + Sized + 'static {
     /// The floating-point type, `f32` or `f64`.
     type Scalar: Scalar;
@@ -237,6 +237,65 @@ pub trait Backend: Send + Sync + Sized + 'static {
             out.len(),
         )?;
         kernels::batch_weighted_sum(|i| Self::batch_gradient(batch, i), weights, out);
+        Ok(())
+    }
+
+    /// Runs one Weiszfeld pass at `point`: writes the distances `d_i = ||g_i - point||` into
+    /// `distances`, the coefficients `c_i = w_i / max(eps, d_i)` into `coefficients` and the
+    /// weighted sum `sum_i c_i g_i` into `out`, reading each gradient from memory once.
+    ///
+    /// A coefficient is zero where `w_i <= 0`, where `max(eps, d_i) = 0` (a gradient at the
+    /// point with `eps = 0`) or where the quotient overflows; a NaN distance gives a NaN
+    /// coefficient ([`kernels::weiszfeld_coefficient`]). The outputs equal those of
+    /// [`batch_distances`](Backend::batch_distances), the coefficients computed from them and
+    /// [`batch_weighted_sum`](Backend::batch_weighted_sum); with the provided kernels they are
+    /// bit-identical to that sequence (see [`kernels::batch_weiszfeld_pass`]).
+    ///
+    /// # Errors
+    ///
+    /// [`LinalgError::DimensionMismatch`] if `point` or `out` does not have the batch's
+    /// dimension, or `weights`, `distances` or `coefficients` does not have one entry per
+    /// gradient; no output is then touched.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use median_linalg::{Backend, VecBackend};
+    ///
+    /// type B = VecBackend<f64>;
+    /// let batch = B::batch_from_rows(&[3.0, 4.0, 0.0, 0.0], 2, 2)?;
+    /// let (mut d, mut c, mut sum) = ([0.0; 2], [0.0; 2], [0.0; 2]);
+    /// B::batch_weiszfeld_pass(&batch, &[0.0, 0.0], &[1.0, 1.0], 0.0, &mut d, &mut c, &mut sum)?;
+    /// assert_eq!(d, [5.0, 0.0]);
+    /// assert_eq!(c, [0.2, 0.0]); // the gradient at the point gets no coefficient
+    /// assert_eq!(sum, [0.6000000000000001, 0.8]);
+    /// # Ok::<(), median_linalg::LinalgError>(())
+    /// ```
+    fn batch_weiszfeld_pass(
+        batch: &Self::Batch,
+        point: &[Self::Scalar],
+        weights: &[Self::Scalar],
+        eps: Self::Scalar,
+        distances: &mut [Self::Scalar],
+        coefficients: &mut [Self::Scalar],
+        out: &mut [Self::Scalar],
+    ) -> Result<(), LinalgError> {
+        let (count, dim) = (Self::batch_count(batch), Self::batch_dim(batch));
+        let operation = "batch_weiszfeld_pass";
+        check_len(operation, "point", dim, point.len())?;
+        check_len(operation, "weights", count, weights.len())?;
+        check_len(operation, "distances", count, distances.len())?;
+        check_len(operation, "coefficients", count, coefficients.len())?;
+        check_len(operation, "out", dim, out.len())?;
+        kernels::batch_weiszfeld_pass(
+            |i| Self::batch_gradient(batch, i),
+            point,
+            weights,
+            eps,
+            distances,
+            coefficients,
+            out,
+        );
         Ok(())
     }
 

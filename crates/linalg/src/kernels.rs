@@ -289,6 +289,177 @@ where
         .for_each(|(block, out_block)| fill_block(block, out_block));
 }
 
+/// Bytes of gradients that [`batch_weiszfeld_pass`] aims to keep in cache between reading a
+/// group of gradients for their distances and reading them again for the weighted sum.
+// NOTE: sized for a last-level cache of 16 MiB or more. The group size changes the speed
+// only, never the result. On the machine of docs/benchmarks.md, groups of 1 to 8 gradients
+// of 1e5 f64 were slower than the whole batch at once, because each group adds one read and
+// one write of `out`.
+const WEISZFELD_GROUP_BYTES: usize = 16 << 20;
+
+/// Minimum number of gradients per group, so that the extra traffic on `out` stays below
+/// one eighth of the batch's.
+const WEISZFELD_MIN_GROUP: usize = 16;
+
+/// Returns the Weiszfeld coefficient `w / max(eps, d)`.
+///
+/// The coefficient is zero when the weight is not positive, the denominator is zero or the
+/// quotient overflows. A NaN distance gives NaN.
+#[inline]
+pub fn weiszfeld_coefficient<S: Scalar>(weight: S, distance: S, eps: S) -> S {
+    if distance.is_nan() {
+        return distance;
+    }
+    let denominator = if distance > eps { distance } else { eps };
+    if !(weight > S::zero() && denominator > S::zero()) {
+        return S::zero();
+    }
+    let coefficient = weight / denominator;
+    if coefficient.is_finite() {
+        coefficient
+    } else {
+        S::zero()
+    }
+}
+
+/// Returns `sum (x_i - y_i)^2` over one chunk, with the accumulators and combination order
+/// of [`lane_sum`], written over fixed-width slices so that it compiles to SIMD code.
+#[inline]
+fn squared_distance_chunk<S: Scalar>(x: &[S], y: &[S]) -> S {
+    let mut acc = [S::zero(); LANES];
+    let (x_lanes, y_lanes) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let (x_rest, y_rest) = (x_lanes.remainder(), y_lanes.remainder());
+    for (xs, ys) in x_lanes.zip(y_lanes) {
+        for lane in 0..LANES {
+            let t = xs[lane] - ys[lane];
+            acc[lane] = acc[lane] + t * t;
+        }
+    }
+    for (lane, (&xi, &yi)) in x_rest.iter().zip(y_rest).enumerate() {
+        let t = xi - yi;
+        acc[lane] = acc[lane] + t * t;
+    }
+    let a = (acc[0] + acc[4]) + (acc[2] + acc[6]);
+    let b = (acc[1] + acc[5]) + (acc[3] + acc[7]);
+    a + b
+}
+
+/// Returns [`distance`]`(x, y)`, bit for bit, with the sum of squares in SIMD code; inputs
+/// that need the scaled second pass go to [`distance`] itself.
+fn fast_distance<S: Scalar>(x: &[S], y: &[S]) -> S {
+    let squares = chunked_sum(x.len(), |s, e| squared_distance_chunk(&x[s..e], &y[s..e]));
+    if squares.is_nan() {
+        return squares;
+    }
+    let underflow_risk = S::min_positive_value() / S::epsilon();
+    if squares.is_finite() && squares >= underflow_risk {
+        return squares.sqrt();
+    }
+    distance(x, y)
+}
+
+/// Runs one Weiszfeld pass over a batch: writes `d_i = ||g_i - point||` into `distances`,
+/// `c_i = weiszfeld_coefficient(w_i, d_i, eps)` into `coefficients` and
+/// `sum_i c_i g_i` into `out`; `gradient(i)` returns gradient `i` for
+/// `i < weights.len()`.
+///
+/// The gradients are processed in groups of about 16 MiB and at least 16 gradients: the
+/// distances of a group are computed first, which reads the group from memory, and then the
+/// group is added into `out` while it is still in cache. Each distance equals [`distance`]
+/// bit for bit, because its sum of squares keeps the same chunks, lanes and order and only
+/// runs over fixed-width slices, which vectorise. Each coordinate of `out` is summed over
+/// the gradients in index order from zero. So the outputs are bit-identical to
+/// [`batch_distances`], the coefficients computed from them, and [`batch_weighted_sum`], on
+/// any number of threads.
+///
+/// # Panics
+///
+/// Panics if `distances` or `coefficients` is not as long as `weights`, or a gradient's
+/// length differs from `point.len()` or `out.len()`.
+pub fn batch_weiszfeld_pass<'a, S, G>(
+    gradient: G,
+    point: &[S],
+    weights: &[S],
+    eps: S,
+    distances: &mut [S],
+    coefficients: &mut [S],
+    out: &mut [S],
+) where
+    S: Scalar,
+    G: Fn(usize) -> &'a [S] + Sync,
+{
+    let count = weights.len();
+    assert_eq!(
+        distances.len(),
+        count,
+        "batch_weiszfeld_pass: distances length"
+    );
+    assert_eq!(
+        coefficients.len(),
+        count,
+        "batch_weiszfeld_pass: coefficients length"
+    );
+    assert_eq!(
+        point.len(),
+        out.len(),
+        "batch_weiszfeld_pass: point and out lengths"
+    );
+    let dim = out.len();
+    let gradient_bytes = std::mem::size_of_val(out).max(1);
+    let group = (WEISZFELD_GROUP_BYTES / gradient_bytes)
+        .clamp(WEISZFELD_MIN_GROUP, count.max(WEISZFELD_MIN_GROUP))
+        .min(count.max(1));
+    let parallel = dim * count >= PARALLEL_MIN_LEN;
+
+    out.fill(S::zero());
+    for start in (0..count).step_by(group) {
+        let end = (start + group).min(count);
+
+        // Distances and coefficients of the group: this read brings the group into cache.
+        let fill = |(offset, (d, c)): (usize, (&mut S, &mut S))| {
+            let i = start + offset;
+            *d = fast_distance(gradient(i), point);
+            *c = weiszfeld_coefficient(weights[i], *d, eps);
+        };
+        let group_distances = &mut distances[start..end];
+        let group_coefficients = &mut coefficients[start..end];
+        if parallel {
+            group_distances
+                .par_iter_mut()
+                .zip(group_coefficients.par_iter_mut())
+                .enumerate()
+                .for_each(fill);
+        } else {
+            group_distances
+                .iter_mut()
+                .zip(group_coefficients.iter_mut())
+                .enumerate()
+                .for_each(fill);
+        }
+
+        // Add the group into the sum, block by block, in gradient order.
+        let group_coefficients = &coefficients[start..end];
+        let add_block = |block: usize, out_block: &mut [S]| {
+            let first = block * COORDINATE_BLOCK;
+            for (offset, &c) in group_coefficients.iter().enumerate() {
+                let g = &gradient(start + offset)[first..first + out_block.len()];
+                for (o, &gj) in out_block.iter_mut().zip(g) {
+                    *o = *o + c * gj;
+                }
+            }
+        };
+        if parallel {
+            out.par_chunks_mut(COORDINATE_BLOCK)
+                .enumerate()
+                .for_each(|(block, out_block)| add_block(block, out_block));
+        } else {
+            for (block, out_block) in out.chunks_mut(COORDINATE_BLOCK).enumerate() {
+                add_block(block, out_block);
+            }
+        }
+    }
+}
+
 /// Writes the Gram matrix `G[i][j] = <g_i, g_j>` of `count` gradients into `out`,
 /// row-major, `count x count`; `gradient(i)` returns gradient `i`.
 ///
