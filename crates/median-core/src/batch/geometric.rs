@@ -676,7 +676,17 @@ fn evaluate<B: Backend>(
     weighted_sum: &mut [B::Scalar],
 ) -> Result<Evaluation<B::Scalar>, Error> {
     let zero = B::Scalar::zero();
-    B::batch_distances(batch, point, distances)?;
+    // One fused pass: distances, coefficients w_i / d_i (zero at a data point or on
+    // overflow) and the weighted sum of the gradients.
+    B::batch_weiszfeld_pass(
+        batch,
+        point,
+        weights,
+        zero,
+        distances,
+        coefficients,
+        weighted_sum,
+    )?;
 
     let mut objective = zero;
     let mut eta = zero;
@@ -687,7 +697,6 @@ fn evaluate<B: Backend>(
         let (w, d) = (weights[i], distances[i]);
         total = total + w;
         objective = objective + w * d;
-        coefficients[i] = zero;
         if w <= zero {
             continue;
         }
@@ -695,16 +704,14 @@ fn evaluate<B: Backend>(
             nearest = Some((i, d));
         }
         // A distance so small that w / d overflows counts as zero distance, so that the
-        // Vardi-Zhang rule applies instead of an infinite coefficient.
-        let coefficient = w / d;
-        if d > zero && coefficient.is_finite() {
-            coefficients[i] = coefficient;
-            coefficient_sum = coefficient_sum + coefficient;
+        // Vardi-Zhang rule applies instead of an infinite coefficient; the kernel gave such a
+        // gradient a zero coefficient.
+        if d > zero && (w / d).is_finite() {
+            coefficient_sum = coefficient_sum + coefficients[i];
         } else {
             eta = eta + w;
         }
     }
-    B::batch_weighted_sum(batch, coefficients, weighted_sum)?;
 
     // R = sum' c_i (g_i - m) = sum' c_i g_i - (sum' c_i) m; each entry is at most the total
     // weight in magnitude, so the plain sum of squares cannot overflow.
