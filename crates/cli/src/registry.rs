@@ -5,8 +5,8 @@
 //! so a name is valid in one place exactly when it is valid in the others.
 
 use median_core::aggregate::{
-    Aggregator, Bulyan, CenteredClipping, Krum, Medoid, MinimumDiameterAveraging, MultiKrum,
-    NearestNeighborMixing, PreAggregated, SpectralFilter,
+    Aggregator, Bulyan, CenteredClipping, ClippingStart, Krum, Medoid, MinimumDiameterAveraging,
+    MultiKrum, NearestNeighborMixing, PreAggregated, SpectralFilter,
 };
 use median_core::batch::{CoordinateMedian, GeometricMedian, Mean, MedianOfMeans, TrimmedMean};
 use median_core::online::{
@@ -176,7 +176,10 @@ pub fn build_rule(name: &str, params: &RuleParams) -> Result<DynRule, CliError> 
         "bulyan" => Box::new(Bulyan::new(f)),
         "mda" => Box::new(MinimumDiameterAveraging::new(f)),
         "medoid" => Box::new(Medoid::new()),
-        "centered-clipping" => Box::new(CenteredClipping::new(params.tau, 3)?),
+        "centered-clipping" => Box::new(CenteredClippingFromMedian {
+            clipping: CenteredClipping::new(params.tau, 3)?,
+            median: CoordinateMedian::new(),
+        }),
         "spectral-filter" => Box::new(SpectralFilter::new(f)),
         "nnm+krum" => Box::new(
             PreAggregated::<Vb, _>::new(Krum::new(f)).with_step(NearestNeighborMixing::new(f)),
@@ -188,6 +191,32 @@ pub fn build_rule(name: &str, params: &RuleParams) -> Result<DynRule, CliError> 
         other => return Err(unknown("rule", other, RULES)),
     };
     Ok(DynRule(rule))
+}
+
+/// Centered clipping started at the coordinate-wise median of the same batch.
+///
+/// The library's default start is zero, which suits a previous aggregate in training but
+/// leaves a single batch far from its centre after a few iterations.
+struct CenteredClippingFromMedian {
+    clipping: CenteredClipping<f64>,
+    median: CoordinateMedian<f64>,
+}
+
+impl Aggregator<Vb> for CenteredClippingFromMedian {
+    fn name(&self) -> String {
+        "centered-clipping".to_string()
+    }
+
+    fn aggregate_into(
+        &mut self,
+        batch: &<Vb as Backend>::Batch,
+        out: &mut [f64],
+    ) -> Result<(), median_core::Error> {
+        self.median.estimate_into::<Vb>(batch, out)?;
+        let start = ClippingStart::Given(out.to_vec());
+        let mut clipping = self.clipping.clone().with_start(start);
+        Aggregator::<Vb>::aggregate_into(&mut clipping, batch, out)
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -362,3 +362,40 @@ fn thread_count_out_of_range_is_rejected() {
         assert!(!message.contains("panicked"), "{message}");
     }
 }
+
+#[test]
+fn centered_clipping_starts_at_coordinate_median() {
+    let dir = temp_dir("centered-clipping");
+    let input = dir.join("batch.csv");
+    std::fs::write(&input, "10,10\n11,10\n10,11\n15,15\n").unwrap();
+    let output = median(&[
+        "aggregate",
+        "--rule",
+        "centered-clipping",
+        input.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    // Three steps of v <- v + mean(clip_1(x_i - v)) from the coordinate median (10.5, 10.5).
+    let points = [[10.0, 10.0], [11.0, 10.0], [10.0, 11.0], [15.0, 15.0]];
+    let mut v = [10.5_f64, 10.5];
+    for _ in 0..3 {
+        let mut step = [0.0, 0.0];
+        for p in points {
+            let diff = [p[0] - v[0], p[1] - v[1]];
+            let norm = diff[0].hypot(diff[1]);
+            let scale = if norm > 1.0 { 1.0 / norm } else { 1.0 };
+            step[0] += diff[0] * scale / 4.0;
+            step[1] += diff[1] * scale / 4.0;
+        }
+        v = [v[0] + step[0], v[1] + step[1]];
+    }
+    let found: Vec<f64> = stdout(&output)
+        .trim()
+        .split(',')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    for (f, e) in found.iter().zip(v) {
+        assert!((f - e).abs() < 1e-12, "{f} vs {e}");
+    }
+}
