@@ -1,8 +1,9 @@
 //! A reader for numeric CSV files: comma-separated numbers, one record per line.
 //!
 //! Fields are separated by commas and trimmed. Blank lines and lines starting with `#` are
-//! skipped. The first record is a header exactly when one of its fields does not parse as
-//! a number. Every record must have the same number of fields as the first. Quoted
+//! skipped. The first record is a header exactly when none of its fields parses as a number;
+//! a first record that mixes numbers and other text is an error, so a malformed data row is
+//! never dropped as a header. Every record must have the same number of fields as the first. Quoted
 //! fields are not supported (surrounding double quotes of a header name are removed).
 
 use std::path::Path;
@@ -56,10 +57,10 @@ pub fn parse_numeric_csv(text: &str, path: &Path) -> Result<NumericCsv, CliError
         }
         let fields: Vec<&str> = trimmed.split(',').map(str::trim).collect();
 
-        // The first record fixes the field count; it is a header if any field is not a number.
+        // The first record fixes the field count; it is a header if no field is a number.
         let Some(expected) = cols else {
             cols = Some(fields.len());
-            if fields.iter().any(|f| f.parse::<f64>().is_err()) {
+            if fields.iter().all(|f| f.parse::<f64>().is_err()) {
                 header = Some(
                     fields
                         .iter()

@@ -183,3 +183,15 @@ fn standardized_shipped_training_split_has_unit_variance() {
         );
     }
 }
+
+#[test]
+fn numeric_csv_rejects_mixed_first_record() {
+    let path = std::path::Path::new("mixed.csv");
+    let error = parse_numeric_csv("100,x\n1,0\n0,1\n", path).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("line 1"), "{message}");
+    assert!(message.contains("\"x\""), "{message}");
+
+    let parsed = parse_numeric_csv("a,b\n1,0\n0,1\n", path).unwrap();
+    assert_eq!(parsed.header, Some(vec!["a".to_string(), "b".to_string()]));
+}
