@@ -312,6 +312,22 @@ fn validate(config: &ExperimentConfig, text: &str, path: &Path) -> Result<(), Cl
         })
     };
 
+    let valid_name = !config.name.is_empty()
+        && !config.name.starts_with('.')
+        && config
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid_name {
+        return Err(fail(
+            None,
+            format!(
+                "field `name` = {:?} is not a valid file stem; use letters, digits, '-', '_' \
+                 and '.', not starting with '.'",
+                config.name
+            ),
+        ));
+    }
     if config.seeds.is_empty() {
         return Err(fail(
             None,

@@ -99,6 +99,19 @@ pub enum CliError {
         /// The drawing backend's message.
         reason: String,
     },
+    /// Every run of an experiment failed, so it has no results; usually a parameter that
+    /// the configuration parser accepts but the estimator or optimizer rejects.
+    #[error(
+        "every one of the {runs} runs of experiment {experiment} failed; the first error was: {first}"
+    )]
+    AllRunsFailed {
+        /// The experiment's name.
+        experiment: String,
+        /// The number of runs.
+        runs: usize,
+        /// The message of the first failing run.
+        first: String,
+    },
 }
 
 impl CliError {

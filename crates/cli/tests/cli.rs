@@ -399,3 +399,23 @@ fn centered_clipping_starts_at_coordinate_median() {
         assert!((f - e).abs() < 1e-12, "{f} vs {e}");
     }
 }
+
+#[test]
+fn run_fails_when_every_run_fails() {
+    let dir = temp_dir("all-runs-fail");
+    let config = dir.join("bad-step.toml");
+    // The parser accepts any number for tau0; every tracker rejects a negative step.
+    let text = TINY_ONLINE.replace("averaging = true", "averaging = true\ntau0 = -1.0");
+    std::fs::write(&config, text).unwrap();
+    let output = median(&[
+        "run",
+        config.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success(), "a run with no results exited 0");
+    let message = stderr(&output);
+    assert!(message.contains("every one of the"), "{message}");
+    assert!(message.contains("tau"), "{message}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

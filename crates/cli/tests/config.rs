@@ -124,3 +124,12 @@ fn config_built_in_suite_parses() {
     );
     assert_eq!(quick[0].seeds[0], full[0].seeds[0] + 100);
 }
+
+#[test]
+fn config_name_must_be_a_file_stem() {
+    for bad in ["../../escape", "", "x/y", ".hidden"] {
+        let text = VALID.replace("name = \"tiny\"", &format!("name = {bad:?}"));
+        let (_, reason) = config_error(&text);
+        assert!(reason.contains("field `name`"), "{bad:?}: {reason}");
+    }
+}

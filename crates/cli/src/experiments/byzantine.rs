@@ -83,7 +83,7 @@ pub(crate) fn run(
     }
     let results = run_jobs(context, &config.name, jobs, |spec| {
         run_one(config, byz, &prepared[spec.dataset], spec)
-    });
+    })?;
 
     let mut records = Vec::new();
     for (spec, rows) in results {

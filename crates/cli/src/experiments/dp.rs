@@ -62,7 +62,7 @@ pub(crate) fn run(
     }
     let results = run_jobs(context, &config.name, jobs, |spec| {
         run_one(config, dp, &prepared, spec)
-    });
+    })?;
 
     let mut records = Vec::new();
     for (spec, rows) in results {

@@ -78,20 +78,26 @@ pub(crate) struct Job<T> {
 /// Runs `jobs` in parallel, reusing cached results, and returns their rows in job order.
 ///
 /// A failing run is logged and gives no rows; the other runs go on.
+///
+/// # Errors
+///
+/// [`CliError::AllRunsFailed`] when there were runs and every one of them failed.
 pub(crate) fn run_jobs<T, F>(
     context: &Context,
     name: &str,
     jobs: Vec<Job<T>>,
     run: F,
-) -> Vec<(T, Option<RunRows>)>
+) -> Result<Vec<(T, Option<RunRows>)>, CliError>
 where
     T: Send,
     F: Fn(&T) -> Result<RunRows, CliError> + Sync,
 {
     let bar = context.bar(name, jobs.len(), "runs");
+    let first_error = std::sync::Mutex::new(None::<(usize, String)>);
     let results: Vec<(T, Option<RunRows>)> = jobs
         .into_par_iter()
-        .map(|job| {
+        .enumerate()
+        .map(|(index, job)| {
             let rows = if let Some(rows) = context.cache.load(&job.key) {
                 Some(rows)
             } else {
@@ -107,6 +113,12 @@ where
                             "{name}: run {} failed: {e}",
                             job.key.lines().last().unwrap_or("")
                         );
+                        // Keep the error of the lowest job index, so the message does not
+                        // depend on thread timing.
+                        let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                        if first.as_ref().is_none_or(|(i, _)| index < *i) {
+                            *first = Some((index, e.to_string()));
+                        }
                         None
                     }
                 }
@@ -116,7 +128,20 @@ where
         })
         .collect();
     bar.finish();
-    results
+
+    let runs = results.len();
+    if runs > 0 && results.iter().all(|(_, rows)| rows.is_none()) {
+        let first = first_error
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .map_or_else(String::new, |(_, message)| message);
+        return Err(CliError::AllRunsFailed {
+            experiment: name.to_string(),
+            runs,
+            first,
+        });
+    }
+    Ok(results)
 }
 
 /// Returns the cache key of one run: the configuration's canonical text and the run's

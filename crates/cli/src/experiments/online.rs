@@ -71,7 +71,7 @@ pub(crate) fn run(
     }
     let results = run_jobs(context, &config.name, jobs, |spec| {
         run_one(config, online, &laws[spec.setting], &mu, spec.seed)
-    });
+    })?;
 
     // Each run's row contains one error per estimator.
     let mut records = Vec::new();

@@ -101,7 +101,7 @@ pub(crate) fn run(
             spec.gamma,
             spec.seed,
         )
-    });
+    })?;
 
     let mut records = Vec::new();
     for (spec, rows) in results {
