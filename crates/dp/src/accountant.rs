@@ -27,7 +27,7 @@
 
 use crate::DpError;
 
-/// How the examples of one step are drawn from the dataset.
+/// The scheme that draws the examples of one step from the dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SamplingScheme {
     /// Each example joins the batch independently with probability `q` (Poisson sampling);

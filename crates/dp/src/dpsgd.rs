@@ -37,7 +37,7 @@ use rand_distr::StandardNormal;
 use crate::DpError;
 use crate::accountant::{RdpAccountant, SamplingScheme};
 
-/// How per-sample gradients are clipped.
+/// The clipping of per-sample gradients: global or per layer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Clipping {
     /// Clip the whole gradient to Euclidean norm `clip_norm`.
@@ -113,12 +113,12 @@ fn validate_clip_norm(clip_norm: f64) -> Result<(), DpError> {
 /// The settings of the private gradient.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DpConfig {
-    /// How per-sample gradients are clipped.
+    /// The clipping of per-sample gradients.
     pub clipping: Clipping,
     /// The noise multiplier `sigma >= 0`: the noise standard deviation over the sensitivity.
     /// Zero adds no noise and gives no privacy.
     pub noise_multiplier: f64,
-    /// How batches are drawn, which fixes the divisor.
+    /// The sampling scheme of the batches, which fixes the divisor.
     pub sampling: SamplingScheme,
     /// The expected batch size `q N` (Poisson) or the batch size (fixed-size), `> 0`.
     pub batch_size: f64,
@@ -410,7 +410,7 @@ pub struct DpSgd<S> {
     steps: u64,
 }
 
-/// Where DP-SGD clips the per-sample gradients.
+/// The centre around which DP-SGD clips the per-sample gradients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
     /// Around zero: classical DP-SGD.

@@ -41,7 +41,7 @@ pub enum DpError {
     /// An input whose length does not match the mechanism's dimension.
     #[error("dimension mismatch: {what} has length {found}, expected {expected}")]
     DimensionMismatch {
-        /// What has the wrong length, such as `"gradient"` or `"anchor"`.
+        /// The input with the wrong length, such as `"gradient"` or `"anchor"`.
         what: &'static str,
         /// The length required.
         expected: usize,
