@@ -11,12 +11,15 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum CliError {
     /// A file could not be read or written.
-    #[error("failed to access {path}: {source}")]
+    ///
+    /// The message already contains the operating-system error, so the field is not marked
+    /// as the error's source: printing the chain would repeat it.
+    #[error("failed to access {path}: {error}")]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The operating-system error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// A NumPy `.npy` file is malformed or uses a feature this reader does not support.
@@ -116,10 +119,10 @@ pub enum CliError {
 
 impl CliError {
     /// Wraps an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -419,3 +419,15 @@ fn run_fails_when_every_run_fails() {
     assert!(message.contains("tau"), "{message}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn missing_input_is_one_line_error() {
+    let dir = temp_dir("missing");
+    let path = dir.join("missing.csv");
+    let output = median(&["aggregate", "--rule", "mean", path.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("failed to access"), "{message}");
+    assert_eq!(message.matches("os error 2").count(), 1, "{message}");
+}
