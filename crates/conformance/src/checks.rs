@@ -223,7 +223,7 @@ pub fn check_nan_propagates<B: Backend>() {
         );
     }
 
-    // Gradient 1 of 3 holds a NaN at coordinate 2.
+    // Gradient 1 of 3 contains a NaN at coordinate 2.
     let (count, dim) = (3, 5);
     let mut rows = vec![one; count * dim];
     rows[dim + 2] = nan;
@@ -231,7 +231,13 @@ pub fn check_nan_propagates<B: Backend>() {
 
     let mut norms = vec![Of::<B>::zero(); count];
     B::batch_norms(&batch, &mut norms).unwrap();
-    assert!(norms[1].is_nan() && !norms[0].is_nan() && !norms[2].is_nan());
+    assert!(
+        norms[1].is_nan(),
+        "{}: norm of the NaN gradient",
+        label::<B>()
+    );
+    assert!(!norms[0].is_nan(), "{}: norm of gradient 0", label::<B>());
+    assert!(!norms[2].is_nan(), "{}: norm of gradient 2", label::<B>());
 
     let mut sum = vec![Of::<B>::zero(); dim];
     B::batch_weighted_sum(&batch, &vec![one; count], &mut sum).unwrap();
@@ -254,7 +260,12 @@ pub fn check_nan_propagates<B: Backend>() {
         "{}: gram row",
         label::<B>()
     );
-    assert!(!gram[0].is_nan() && !gram[2 * count + 2].is_nan());
+    assert!(!gram[0].is_nan(), "{}: gram[0][0]", label::<B>());
+    assert!(
+        !gram[2 * count + 2].is_nan(),
+        "{}: gram[2][2]",
+        label::<B>()
+    );
 }
 
 /// Checks `batch_norms` and `batch_distances` against the oracle.

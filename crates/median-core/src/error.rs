@@ -5,20 +5,20 @@ use thiserror::Error;
 
 /// An error from an estimator, clipping operator or aggregation rule.
 ///
-/// Every variant carries the value that was rejected, so the message says what to fix.
+/// Every variant carries the value that was rejected, so the message names what to fix.
 /// Non-convergence of an iterative solver is not an error: solvers return their best
 /// iterate together with an info struct.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The batch holds no gradients, so no estimate is defined.
+    /// The batch contains no gradients, so no estimate is defined.
     #[error("empty batch: at least one gradient is required")]
     EmptyBatch,
 
     /// A gradient, weight list or output has the wrong length.
     #[error("dimension mismatch: {what} {index} has length {found}, expected {expected}")]
     DimensionMismatch {
-        /// What has the wrong length, such as `"gradient"`, `"weights"` or `"output"`.
+        /// The item with the wrong length, such as `"gradient"`, `"weights"` or `"output"`.
         what: &'static str,
         /// The position of the offending item (0 when there is only one).
         index: usize,
@@ -28,7 +28,7 @@ pub enum Error {
         found: usize,
     },
 
-    /// An input holds NaN or an infinity where the operation needs finite values.
+    /// An input contains NaN or an infinity where the operation needs finite values.
     #[error(
         "non-finite value {value} in gradient {index} at coordinate {coordinate}; \
          remove or replace it, or choose a NaN policy that skips it"
@@ -56,7 +56,7 @@ pub enum Error {
     /// Weights that define no valid weighted estimate.
     #[error("invalid weights: {reason}")]
     InvalidWeights {
-        /// What is wrong, with the offending index or sum.
+        /// The problem, with the offending index or sum.
         reason: String,
     },
 
@@ -101,7 +101,7 @@ pub enum Error {
     Linalg(#[from] LinalgError),
 }
 
-/// What a batch estimator does with NaN entries.
+/// The treatment of NaN entries by a batch estimator.
 ///
 /// Infinities are ordinary ordered values for the order-statistic estimators; for the
 /// distance-based ones, each estimator's docs say how it treats them.
