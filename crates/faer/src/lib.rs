@@ -28,7 +28,7 @@ use std::marker::PhantomData;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, ColMut, ColRef, Mat, MatMut, Par};
-use median_linalg::{Backend, LinalgError};
+use median_linalg::{Backend, LinalgError, kernels};
 use rayon::prelude::*;
 
 /// Rows per sequential product in the weighted sum.
@@ -47,15 +47,6 @@ const GRAM_BLOCK: usize = 1 << 15;
 /// changes with the thread count; the conformance suite checks this.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FaerBackend<S>(PhantomData<S>);
-
-/// Copies the upper triangle of a row-major `n x n` matrix into its lower triangle.
-fn mirror_upper(out: &mut [impl Copy], n: usize) {
-    for i in 0..n {
-        for j in 0..i {
-            out[i * n + j] = out[j * n + i];
-        }
-    }
-}
 
 macro_rules! impl_faer_backend {
     ($scalar:ty) => {
@@ -195,7 +186,7 @@ macro_rules! impl_faer_backend {
                     gram += partial;
                 }
                 // The product is symmetric up to rounding; make it exactly symmetric.
-                mirror_upper(out, n);
+                kernels::mirror_upper_triangle(out, n);
                 Ok(())
             }
         }

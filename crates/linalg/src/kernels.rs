@@ -483,7 +483,16 @@ where
             row[j] = dot(gradient(i), gradient(j));
         }
     });
-    // Mirror the upper triangle into the lower one.
+    mirror_upper_triangle(out, n);
+}
+
+/// Copies the upper triangle of a row-major `n x n` matrix into its lower triangle, so a
+/// Gram matrix computed up to rounding becomes exactly symmetric.
+///
+/// # Panics
+///
+/// Panics if `out.len() < n * n`.
+pub fn mirror_upper_triangle<S: Copy>(out: &mut [S], n: usize) {
     for i in 0..n {
         for j in 0..i {
             out[i * n + j] = out[j * n + i];

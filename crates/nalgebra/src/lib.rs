@@ -28,7 +28,7 @@
 
 use std::marker::PhantomData;
 
-use median_linalg::{Backend, LinalgError};
+use median_linalg::{Backend, LinalgError, kernels};
 use nalgebra::{DMatrix, DMatrixViewMut, DVector, DVectorView, DVectorViewMut};
 
 /// The backend on nalgebra's `DVector<S>` vectors and `DMatrix<S>` batches
@@ -137,11 +137,7 @@ macro_rules! impl_nalgebra_backend {
                 let mut gram = DMatrixViewMut::from_slice(out, n, n);
                 gram.gemm_tr(1.0, batch, batch, 0.0);
                 // The product is symmetric up to rounding; make it exactly symmetric.
-                for i in 0..n {
-                    for j in 0..i {
-                        out[i * n + j] = out[j * n + i];
-                    }
-                }
+                kernels::mirror_upper_triangle(out, n);
                 Ok(())
             }
         }
