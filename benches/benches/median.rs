@@ -333,9 +333,9 @@ fn estimators<B: Backend>(c: &mut Criterion, shapes: &[(usize, usize)]) {
 }
 
 /// Benchmarks the geometric median at 64 x 1e5 on 52 gradients from `N(0, I)` and 12 from
-/// `N(10 * 1, I)`: the full solve, and the solve capped at 0 iterations (the start point and
-/// its evaluation), so that their difference over the iteration count is the cost of one
-/// iteration.
+/// `N(10 * 1, I)`: the full solve from the mean, the solve capped at 0 iterations (the start
+/// point and its evaluation), so that their difference over the iteration count is the cost
+/// of one iteration, and the solve from the default (reduced) start.
 fn geometric_outliers<B: Backend>(c: &mut Criterion) {
     let (count, dim, outliers) = (64, 100_000, 12);
     let rows: Vec<B::Scalar> = outlier_rows(2402, count, dim, outliers)
@@ -370,6 +370,20 @@ fn geometric_outliers<B: Backend>(c: &mut Criterion) {
     let start_id = BenchmarkId::new(format!("{}-start-only", B::NAME), format!("{count}x{dim}"));
     g.bench_function(start_id, |b| {
         b.iter(|| start_only.solve_into::<B>(&batch, &mut out).unwrap())
+    });
+    // The default start: Weiszfeld on the affine-hull coefficients, then the full space.
+    let mut default = GeometricMedian::new().with_tolerance(tolerance).unwrap();
+    let info = default.solve_into::<B>(&batch, &mut out).unwrap();
+    let default_key = format!(
+        "geometric_median_outliers/{}/{}-default/{count}x{dim}",
+        B::Scalar::NAME,
+        B::NAME
+    );
+    record_extra(&format!("{default_key}/iterations"), info.iterations as f64);
+    record_extra(&format!("{default_key}/certificate"), info.certificate);
+    let default_id = BenchmarkId::new(format!("{}-default", B::NAME), format!("{count}x{dim}"));
+    g.bench_function(default_id, |b| {
+        b.iter(|| default.solve_into::<B>(&batch, &mut out).unwrap())
     });
     g.finish();
 }
@@ -421,7 +435,7 @@ fn weiszfeld_pass<B: Backend>(c: &mut Criterion, batches: &[(usize, usize, B::Ba
 }
 
 /// Benchmarks the read-bandwidth floor: sums of a 256 MB `f64` array with [`kernels::sum`] on rayon
-/// pools of 1 and 2 threads, and with a plain loop on the calling thread.
+/// pools of 1 and 2 threads, and with a plain loop on the calling thread and on two threads.
 fn bandwidth(c: &mut Criterion) {
     let len = if quick() {
         BANDWIDTH_LEN / 4
@@ -442,17 +456,35 @@ fn bandwidth(c: &mut Criterion) {
         );
     }
     g.bench_function(BenchmarkId::new("plain-loop-1t", format!("1x{len}")), |b| {
-        b.iter(|| {
-            let mut acc = [0.0_f64; 8];
-            for chunk in black_box(&x).chunks_exact(8) {
-                for lane in 0..8 {
-                    acc[lane] += chunk[lane];
-                }
-            }
-            acc.iter().sum::<f64>()
-        })
+        b.iter(|| plain_sum(black_box(&x)))
     });
+    // The same loop on two threads, one half each.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a rayon pool can be built");
+    g.bench_function(
+        BenchmarkId::new("plain-halves-2t", format!("1x{len}")),
+        |b| {
+            b.iter(|| {
+                let (left, right) = black_box(&x).split_at(len / 2);
+                let (a, b) = pool.join(|| plain_sum(left), || plain_sum(right));
+                a + b
+            })
+        },
+    );
     g.finish();
+}
+
+/// Sums with eight interleaved accumulators, which the compiler turns into SIMD lanes.
+fn plain_sum(x: &[f64]) -> f64 {
+    let mut acc = [0.0_f64; 8];
+    for chunk in x.chunks_exact(8) {
+        for lane in 0..8 {
+            acc[lane] += chunk[lane];
+        }
+    }
+    acc.iter().sum::<f64>()
 }
 
 /// Runs every group, bandwidth first.

@@ -1,7 +1,7 @@
 //! Helper binary of `cargo xtask bench`: the thread-count bit check and the Rust side of the
 //! comparison with the Python peers.
 //!
-//! - `median-bench-tool bits`: runs a few kernels and the geometric median on rayon pools of
+//! - `median-bench-tool bits`: runs a few kernels, Krum and the two medians on rayon pools of
 //!   1 and 2 threads and prints `bits<TAB>NAME<TAB>identical|different` per kernel.
 //! - `median-bench-tool peers-data DIR`: writes the seeded batch to `DIR/batch.npy`, times
 //!   our geometric median, coordinate median and Krum on it, writes their estimates to
@@ -110,6 +110,23 @@ fn bits_of<B: Backend>() {
         B::batch_weiszfeld_pass(&batch, &point, &ones, eps, &mut d, &mut c, &mut out).unwrap();
         d.into_iter().chain(c).chain(out).collect()
     });
+    report_bits(&format!("{label} batch_squared_distances"), || {
+        let mut out = vec![B::Scalar::zero(); count * count];
+        B::batch_squared_distances(&batch, &mut out).unwrap();
+        out
+    });
+    report_bits(&format!("{label} krum"), || {
+        let mut out = vec![B::Scalar::zero(); dim];
+        Aggregator::<B>::aggregate_into(&mut Krum::new(count / 4), &batch, &mut out).unwrap();
+        out
+    });
+    report_bits(&format!("{label} coordinate median"), || {
+        let mut out = vec![B::Scalar::zero(); dim];
+        CoordinateMedian::new()
+            .estimate_into::<B>(&batch, &mut out)
+            .unwrap();
+        out
+    });
     report_bits(&format!("{label} geometric median"), || {
         let mut median = GeometricMedian::new().with_max_iter(20);
         B::vector_as_slice(&median.solve::<B>(&batch).unwrap().0).to_vec()
@@ -173,7 +190,8 @@ fn peers_data(dir: &Path) -> Result<(), String> {
     // The reference: certificate 1e-12 from two start points, which must agree.
     let mut reference = GeometricMedian::new()
         .with_tolerance(1e-12)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_start(StartPoint::CoordinateMedian);
     let (m_median, info) = reference.solve::<B>(&batch).map_err(|e| e.to_string())?;
     let mut from_mean = GeometricMedian::new()
         .with_tolerance(1e-12)
@@ -199,7 +217,9 @@ fn peers_data(dir: &Path) -> Result<(), String> {
         median.solve_into::<B>(&batch, &mut out).unwrap();
     });
     let iterations = median.last_info().map_or(0, |i| i.iterations);
-    println!("ours\trust geometric median (Weiszfeld, certificate 1e-8)\t{seconds}\t{iterations}");
+    println!(
+        "ours\trust geometric median (reduced start, Weiszfeld, certificate 1e-8)\t{seconds}\t{iterations}"
+    );
     write(
         &answers.join("rust-geometric-median.npy"),
         &[PEER_DIM],

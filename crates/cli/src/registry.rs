@@ -616,6 +616,15 @@ impl OnlineEstimator<Vb> for DynEstimator {
         self.0.update_batch(batch)
     }
 
+    fn update_and_descend(
+        &mut self,
+        gradient: &[f64],
+        gamma: f64,
+        point: &mut [f64],
+    ) -> Result<bool, median_core::Error> {
+        self.0.update_and_descend(gradient, gamma, point)
+    }
+
     fn estimate(&self) -> &[f64] {
         self.0.estimate()
     }

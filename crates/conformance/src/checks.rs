@@ -339,6 +339,58 @@ pub fn check_batch_gram<B: Backend>() {
     }
 }
 
+/// Checks `batch_squared_distances` against sums of squared differences in `f64`, for exact
+/// symmetry and a zero diagonal, and for keeping its digits far from the origin.
+pub fn check_batch_squared_distances<B: Backend>() {
+    let mut rng = seeded_rng(11);
+    let shapes = BATCH_SHAPES
+        .iter()
+        .copied()
+        .chain([(2, 3), (9, 8), (13, 40_003)]);
+    for (count, dim) in shapes {
+        let (batch, mut rows) = random_batch::<B>(&mut rng, count, dim);
+        // A shift of 1e4 in f32 (1e8 in f64) would cancel every digit of a Gram expansion.
+        let shift = Of::<B>::of_f64(if Of::<B>::NAME == "f32" { 1e4 } else { 1e8 });
+        for v in &mut rows {
+            *v = *v + shift;
+        }
+        let shifted = B::batch_from_rows(&rows, count, dim).unwrap();
+        for (batch, rows) in [(&batch, None), (&shifted, Some(&rows))] {
+            let rows: Vec<f64> = match rows {
+                Some(r) => r.iter().map(|v| v.into_f64()).collect(),
+                None => (0..count)
+                    .flat_map(|i| B::batch_gradient(batch, i).to_vec())
+                    .map(|v| v.into_f64())
+                    .collect(),
+            };
+            let mut found = vec![Of::<B>::of_f64(9.0); count * count];
+            B::batch_squared_distances(batch, &mut found).unwrap();
+            for i in 0..count {
+                assert_eq!(
+                    found[i * count + i],
+                    Of::<B>::zero(),
+                    "{}: diagonal",
+                    label::<B>()
+                );
+                for j in 0..count {
+                    let (gi, gj) = (&rows[i * dim..(i + 1) * dim], &rows[j * dim..(j + 1) * dim]);
+                    let expected: f64 = gi.iter().zip(gj).map(|(a, b)| (a - b) * (a - b)).sum();
+                    let f = found[i * count + j];
+                    assert_eq!(f, found[j * count + i], "{}: symmetry", label::<B>());
+                    // Each term is exact up to one rounding of the difference and of its
+                    // square, and the sum adds `dim` non-negative terms.
+                    let bound = 4.0 * (dim as f64 + 2.0) * Of::<B>::epsilon().into_f64() * expected;
+                    assert!(
+                        (f.into_f64() - expected).abs() <= bound,
+                        "{}: squared distance [{i}][{j}] at {count}x{dim}: {f:e} vs {expected:e}",
+                        label::<B>()
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Checks that every operation with mismatched operands returns an error and leaves its
 /// output unchanged.
 pub fn check_dimension_mismatch<B: Backend>() {
@@ -374,6 +426,16 @@ pub fn check_dimension_mismatch<B: Backend>() {
     assert_mismatch(
         "batch_weighted_sum",
         B::batch_weighted_sum(&batch, &[s(1.0); 3], &mut out3),
+    );
+    let mut squared = [sentinel; 8];
+    assert_mismatch(
+        "batch_squared_distances",
+        B::batch_squared_distances(&batch, &mut squared),
+    );
+    assert!(
+        squared.iter().all(|v| *v == sentinel),
+        "{}: batch_squared_distances wrote on mismatch",
+        label::<B>()
     );
     let mut gram = [sentinel; 8];
     assert_mismatch("batch_gram", B::batch_gram(&batch, &mut gram));

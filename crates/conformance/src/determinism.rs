@@ -79,6 +79,11 @@ pub fn check_thread_count_independence<B: Backend>() {
         B::batch_gram(&batch, &mut out).unwrap();
         out
     };
+    let squared_distances = || {
+        let mut out = vec![B::Scalar::zero(); count * count];
+        B::batch_squared_distances(&batch, &mut out).unwrap();
+        out
+    };
     let axpy = || {
         let mut out = y.clone();
         B::axpy(B::Scalar::of_f64(0.5), &x, &mut out).unwrap();
@@ -103,5 +108,10 @@ pub fn check_thread_count_independence<B: Backend>() {
         "{name}: batch_weighted_sum"
     );
     assert_eq!(first_thread_dependence(gram), None, "{name}: batch_gram");
+    assert_eq!(
+        first_thread_dependence(squared_distances),
+        None,
+        "{name}: batch_squared_distances"
+    );
     assert_eq!(first_thread_dependence(axpy), None, "{name}: axpy");
 }

@@ -174,6 +174,10 @@ macro_rules! conformance_tests {
                 $crate::check_batch_gram::<$backend>();
             }
             #[test]
+            fn batch_squared_distances_match_oracle() {
+                $crate::check_batch_squared_distances::<$backend>();
+            }
+            #[test]
             fn batch_weiszfeld_pass_matches_oracle() {
                 $crate::check_batch_weiszfeld_pass::<$backend>();
             }

@@ -30,9 +30,11 @@
 //! M. Abadi et al., "Deep Learning with Differential Privacy", CCS 2016.
 
 use median_core::clip::clip_norm_in_place;
+use median_linalg::kernels::{self, CHUNK, PARALLEL_MIN_LEN};
 use median_linalg::{Backend, Scalar};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
+use rayon::prelude::*;
 
 use crate::DpError;
 use crate::accountant::{RdpAccountant, SamplingScheme};
@@ -61,6 +63,28 @@ impl Clipping {
             Self::Global { clip_norm } => *clip_norm,
             Self::PerLayer { clip_norms, .. } => {
                 clip_norms.iter().map(|c| c * c).sum::<f64>().sqrt()
+            }
+        }
+    }
+
+    /// Returns the clipped blocks as `(start, end, clip_norm)`: one block for global
+    /// clipping, one per layer otherwise.
+    fn blocks(&self, dim: usize) -> Vec<(usize, usize, f64)> {
+        match self {
+            Self::Global { clip_norm } => vec![(0, dim, *clip_norm)],
+            Self::PerLayer {
+                layer_sizes,
+                clip_norms,
+            } => {
+                let mut start = 0;
+                layer_sizes
+                    .iter()
+                    .zip(clip_norms)
+                    .map(|(&size, &c)| {
+                        start += size;
+                        (start - size, start, c)
+                    })
+                    .collect()
             }
         }
     }
@@ -201,6 +225,9 @@ impl<S: Scalar> DpGradient<S> {
 
     /// Writes `sum_i clip(g_i - anchor)` into the internal sum.
     ///
+    /// Cost: one pass over the batch and the anchor for the norms of the innovations, and
+    /// one that adds the clipped innovations, coordinate by coordinate in sample order.
+    ///
     /// # Errors
     ///
     /// [`DpError::Core`] with `EmptyBatch`, `DimensionMismatch` or `NonFinite` (naming the
@@ -209,18 +236,90 @@ impl<S: Scalar> DpGradient<S> {
     where
         B: Backend<Scalar = S>,
     {
+        self.accumulate::<B>(batch, Some(anchor))?;
+        Ok(&self.sum)
+    }
+
+    /// Writes `sum_i clip(g_i - anchor)` into the internal sum. `None` stands for the zero
+    /// anchor, which is then never read.
+    fn accumulate<B>(&mut self, batch: &B::Batch, anchor: Option<&[S]>) -> Result<(), DpError>
+    where
+        B: Backend<Scalar = S>,
+    {
         let count = B::batch_count(batch);
         if count == 0 {
             return Err(median_core::Error::EmptyBatch.into());
         }
         self.check_dim("gradient", B::batch_dim(batch))?;
-        self.check_dim("anchor", anchor.len())?;
+        if let Some(anchor) = anchor {
+            self.check_dim("anchor", anchor.len())?;
+        }
 
-        self.sum.fill(S::zero());
+        // The clipping factor of every sample and block. A norm that is not finite (a NaN
+        // or infinite entry, or an overflow) sends the batch to the checked path, which
+        // reports the error or handles the overflow.
+        let blocks = self.config.clipping.blocks(self.dim);
+        let mut factors = Vec::with_capacity(count * blocks.len());
         for i in 0..count {
             let g = B::batch_gradient(batch, i);
-            for ((r, &gj), &aj) in self.innovation.iter_mut().zip(g).zip(anchor) {
-                *r = gj - aj;
+            for &(start, end, clip_norm) in &blocks {
+                let norm = match anchor {
+                    Some(anchor) => kernels::distance(&g[start..end], &anchor[start..end]),
+                    None => kernels::norm(&g[start..end]),
+                };
+                let clip_norm = S::of_f64(clip_norm);
+                if !norm.is_finite() {
+                    return self.accumulate_checked::<B>(batch, anchor);
+                }
+                // The factor 1 leaves an innovation inside the ball unchanged, bit for bit.
+                factors.push(if norm <= clip_norm {
+                    S::one()
+                } else {
+                    clip_norm / norm
+                });
+            }
+        }
+
+        let gradients: Vec<&[S]> = (0..count).map(|i| B::batch_gradient(batch, i)).collect();
+        for (block, &(start, end, _)) in blocks.iter().enumerate() {
+            let block_factors: Vec<S> = (0..count)
+                .map(|i| factors[i * blocks.len() + block])
+                .collect();
+            add_clipped_block(
+                &gradients,
+                anchor,
+                &block_factors,
+                start,
+                &mut self.sum[start..end],
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes `sum_i clip(g_i - anchor)` into the internal sum one sample at a time, with
+    /// the checks of [`clip_norm_in_place`]. `None` stands for the zero anchor.
+    fn accumulate_checked<B>(
+        &mut self,
+        batch: &B::Batch,
+        anchor: Option<&[S]>,
+    ) -> Result<(), DpError>
+    where
+        B: Backend<Scalar = S>,
+    {
+        self.sum.fill(S::zero());
+        for i in 0..B::batch_count(batch) {
+            let g = B::batch_gradient(batch, i);
+            match anchor {
+                Some(anchor) => {
+                    for ((r, &gj), &aj) in self.innovation.iter_mut().zip(g).zip(anchor) {
+                        *r = gj - aj;
+                    }
+                }
+                None => {
+                    for (r, &gj) in self.innovation.iter_mut().zip(g) {
+                        *r = gj - S::zero();
+                    }
+                }
             }
             clip_innovation(&self.config.clipping, &mut self.innovation)
                 .map_err(|e| at_sample(e, i))?;
@@ -228,7 +327,7 @@ impl<S: Scalar> DpGradient<S> {
                 *acc = *acc + r;
             }
         }
-        Ok(&self.sum)
+        Ok(())
     }
 
     /// Releases `anchor + (clipped sum + noise) / B`.
@@ -252,6 +351,22 @@ impl<S: Scalar> DpGradient<S> {
         R: Rng + ?Sized,
         StandardNormal: rand_distr::Distribution<S>,
     {
+        self.release::<B, R>(batch, Some(anchor), rng)
+    }
+
+    /// Releases `anchor + (clipped sum + noise) / B`, as [`privatize`](Self::privatize);
+    /// `None` stands for the zero anchor, which is then never read.
+    fn release<B, R>(
+        &mut self,
+        batch: &B::Batch,
+        anchor: Option<&[S]>,
+        rng: &mut R,
+    ) -> Result<PrivateGradient<S>, DpError>
+    where
+        B: Backend<Scalar = S>,
+        R: Rng + ?Sized,
+        StandardNormal: rand_distr::Distribution<S>,
+    {
         let count = B::batch_count(batch);
         if self.config.sampling == SamplingScheme::FixedSize
             && count as f64 != self.config.batch_size
@@ -261,21 +376,29 @@ impl<S: Scalar> DpGradient<S> {
                 found: count,
             });
         }
-        self.clipped_sum::<B>(batch, anchor)?;
+        self.accumulate::<B>(batch, anchor)?;
 
         let divisor = S::of_f64(self.config.batch_size);
         let std = S::of_f64(self.config.noise_multiplier * self.config.clipping.sensitivity());
-        let mut values: Vec<S> = anchor
-            .iter()
-            .zip(&self.sum)
-            .map(|(&a, &s)| a + s / divisor)
-            .collect();
-        if self.config.noise_multiplier > 0.0 {
-            for v in values.iter_mut() {
+        let anchor_at = |j: usize| anchor.map_or(S::zero(), |a| a[j]);
+        let values: Vec<S> = if self.config.noise_multiplier > 0.0 {
+            // The noise comes from one generator, in coordinate order, so this loop is
+            // sequential. It forms the mean and adds the noise in one pass.
+            let mut values = Vec::with_capacity(self.dim);
+            for (j, &s) in self.sum.iter().enumerate() {
+                let mean = anchor_at(j) + s / divisor;
                 let z: S = rng.sample(StandardNormal);
-                *v = *v + (std * z) / divisor;
+                values.push(mean + (std * z) / divisor);
             }
-        }
+            values
+        } else {
+            self.sum
+                .par_iter()
+                .with_min_len(CHUNK)
+                .enumerate()
+                .map(|(j, &s)| anchor_at(j) + s / divisor)
+                .collect()
+        };
         Ok(PrivateGradient { values })
     }
 
@@ -290,6 +413,49 @@ impl<S: Scalar> DpGradient<S> {
             })
         }
     }
+}
+
+/// Writes `sum_i (g_i - anchor) * factors[i]` into `out`, the coordinates
+/// `offset..offset + out.len()` of the sum, adding the samples in index order from zero.
+/// `None` stands for the zero anchor.
+///
+/// Each coordinate is computed as `((0 + r_0) + r_1) + ...` with `r_i` rounded as
+/// `clip_norm_in_place` rounds it, whatever the chunking, so the sum equals the
+/// sample-by-sample one bit for bit on any number of threads.
+fn add_clipped_block<S: Scalar>(
+    gradients: &[&[S]],
+    anchor: Option<&[S]>,
+    factors: &[S],
+    offset: usize,
+    out: &mut [S],
+) {
+    let fill = |first: usize, out: &mut [S]| {
+        let start = offset + first;
+        let end = start + out.len();
+        out.fill(S::zero());
+        for (g, &factor) in gradients.iter().zip(factors) {
+            let g = &g[start..end];
+            match anchor {
+                Some(anchor) => {
+                    for ((o, &gj), &aj) in out.iter_mut().zip(g).zip(&anchor[start..end]) {
+                        *o = *o + (gj - aj) * factor;
+                    }
+                }
+                None => {
+                    for (o, &gj) in out.iter_mut().zip(g) {
+                        *o = *o + gj * factor;
+                    }
+                }
+            }
+        }
+    };
+    if out.len() * gradients.len() < PARALLEL_MIN_LEN {
+        fill(0, out);
+        return;
+    }
+    out.par_chunks_mut(CHUNK)
+        .enumerate()
+        .for_each(|(c, out)| fill(c * CHUNK, out));
 }
 
 /// Clips one innovation in place, globally or block by block.
@@ -467,11 +633,14 @@ impl<S: Scalar> DpSgd<S> {
             ));
         }
         self.mechanism.check_dim("point", x.len())?;
-        let released = self.mechanism.privatize::<B, R>(batch, &self.anchor, rng)?;
+        // The anchor of classical DP-SGD stays zero, so it is not read.
+        let anchor = (self.mode == Anchor::Tracked).then_some(self.anchor.as_slice());
+        let released = self.mechanism.release::<B, R>(batch, anchor, rng)?;
         let gamma = S::of_f64(gamma);
-        for (xj, &gj) in x.iter_mut().zip(released.as_slice()) {
-            *xj = *xj - gamma * gj;
-        }
+        x.par_iter_mut()
+            .with_min_len(CHUNK)
+            .zip(released.as_slice())
+            .for_each(|(xj, &gj)| *xj = *xj - gamma * gj);
         if self.mode == Anchor::Tracked {
             self.anchor.copy_from_slice(released.as_slice());
         }

@@ -5,8 +5,8 @@ use std::fmt::Debug;
 use num_traits::Zero;
 
 use crate::error::check_len;
-use crate::kernels;
 use crate::{LinalgError, Scalar};
+use crate::{kernels, pairwise};
 
 /// A linear-algebra backend: a scalar type, a vector type, a batch type and the kernels the
 /// estimators need.
@@ -296,6 +296,27 @@ pub trait Backend: Send + Sync + Sized + 'static {
             coefficients,
             out,
         );
+        Ok(())
+    }
+
+    /// Writes the squared distances `D[i][j] = ||g_i - g_j||^2` into `out`, row-major,
+    /// `count x count`.
+    ///
+    /// The matrix is exactly symmetric with a zero diagonal, and each entry sums the squared
+    /// differences directly, so it keeps its digits for nearly equal gradients far from the
+    /// origin, where `G_ii + G_jj - 2 G_ij` would cancel. See
+    /// [`pairwise::batch_squared_distances`].
+    ///
+    /// # Errors
+    ///
+    /// [`LinalgError::DimensionMismatch`] if `out.len() != count * count`.
+    fn batch_squared_distances(
+        batch: &Self::Batch,
+        out: &mut [Self::Scalar],
+    ) -> Result<(), LinalgError> {
+        let (n, dim) = (Self::batch_count(batch), Self::batch_dim(batch));
+        check_len("batch_squared_distances", "out", n * n, out.len())?;
+        pairwise::batch_squared_distances(|i| Self::batch_gradient(batch, i), n, dim, out);
         Ok(())
     }
 

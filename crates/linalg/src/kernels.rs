@@ -26,8 +26,9 @@ use crate::Scalar;
 /// Elements per partial sum in a reduction; fixed so that results never depend on threads.
 pub const CHUNK: usize = 1 << 13;
 
-/// Inputs shorter than this are reduced on the calling thread (with the same chunking).
-const PARALLEL_MIN_LEN: usize = 1 << 16;
+/// Inputs shorter than this are processed on the calling thread (with the same chunking);
+/// longer ones are split over rayon's pool in chunks of [`CHUNK`].
+pub const PARALLEL_MIN_LEN: usize = 1 << 16;
 
 /// Coordinates per task in the column-blocked batch kernels.
 const COORDINATE_BLOCK: usize = 1 << 12;
@@ -35,7 +36,8 @@ const COORDINATE_BLOCK: usize = 1 << 12;
 /// Number of interleaved accumulators in a sequential sum.
 const LANES: usize = 8;
 
-/// Sums `f(i)` over `0..len` in fixed chunks, adding the chunk sums in index order.
+/// Sums `chunk_sum(start, end)` over the chunks of `0..len`, adding the chunk sums in
+/// index order.
 fn chunked_sum<S: Scalar>(len: usize, chunk_sum: impl Fn(usize, usize) -> S + Sync) -> S {
     let chunks = len.div_ceil(CHUNK);
     let bounds = |c: usize| (c * CHUNK, ((c + 1) * CHUNK).min(len));
@@ -57,30 +59,55 @@ fn chunked_sum<S: Scalar>(len: usize, chunk_sum: impl Fn(usize, usize) -> S + Sy
     partials.into_iter().fold(S::zero(), |acc, p| acc + p)
 }
 
-/// Sums `term(i)` for `i` in `start..end` with [`LANES`] interleaved accumulators.
+/// Adds the [`LANES`] accumulators pairwise, in a fixed order.
 #[inline(always)]
-fn lane_sum<S: Scalar>(start: usize, end: usize, term: impl Fn(usize) -> S) -> S {
-    let mut acc = [S::zero(); LANES];
-    let mut i = start;
-    while i + LANES <= end {
-        for lane in 0..LANES {
-            acc[lane] = acc[lane] + term(i + lane);
-        }
-        i += LANES;
-    }
-    for (lane, j) in (i..end).enumerate() {
-        acc[lane] = acc[lane] + term(j);
-    }
-
-    // Pairwise combination of the lanes, in a fixed order.
+fn combine_lanes<S: Scalar>(acc: [S; LANES]) -> S {
     let a = (acc[0] + acc[4]) + (acc[2] + acc[6]);
     let b = (acc[1] + acc[5]) + (acc[3] + acc[7]);
     a + b
 }
 
+/// Sums `term(x_k)` over one chunk: element `k` of the chunk goes to accumulator `k % 8`,
+/// and the accumulators are combined by [`combine_lanes`].
+///
+/// The loop runs over fixed-width groups of [`LANES`] elements, so it has no bounds
+/// checks and compiles to SIMD code.
+#[inline(always)]
+fn lane_sum<S: Scalar>(x: &[S], term: impl Fn(S) -> S) -> S {
+    let mut acc = [S::zero(); LANES];
+    let (groups, rest) = x.as_chunks::<LANES>();
+    for group in groups {
+        for lane in 0..LANES {
+            acc[lane] = acc[lane] + term(group[lane]);
+        }
+    }
+    for (lane, &xk) in rest.iter().enumerate() {
+        acc[lane] = acc[lane] + term(xk);
+    }
+    combine_lanes(acc)
+}
+
+/// Sums `term(x_k, y_k)` over one chunk of two slices of equal length, with the
+/// accumulators and combination order of [`lane_sum`].
+#[inline(always)]
+fn lane_sum_pairs<S: Scalar>(x: &[S], y: &[S], term: impl Fn(S, S) -> S) -> S {
+    let mut acc = [S::zero(); LANES];
+    let (x_groups, x_rest) = x.as_chunks::<LANES>();
+    let (y_groups, y_rest) = y.as_chunks::<LANES>();
+    for (xs, ys) in x_groups.iter().zip(y_groups) {
+        for lane in 0..LANES {
+            acc[lane] = acc[lane] + term(xs[lane], ys[lane]);
+        }
+    }
+    for (lane, (&xk, &yk)) in x_rest.iter().zip(y_rest).enumerate() {
+        acc[lane] = acc[lane] + term(xk, yk);
+    }
+    combine_lanes(acc)
+}
+
 /// Returns the sum of the elements.
 pub fn sum<S: Scalar>(x: &[S]) -> S {
-    chunked_sum(x.len(), |s, e| lane_sum(s, e, |i| x[i]))
+    chunked_sum(x.len(), |s, e| lane_sum(&x[s..e], |v| v))
 }
 
 /// Returns the inner product of two slices of equal length.
@@ -91,7 +118,9 @@ pub fn sum<S: Scalar>(x: &[S]) -> S {
 /// returns an error instead.
 pub fn dot<S: Scalar>(x: &[S], y: &[S]) -> S {
     assert_eq!(x.len(), y.len(), "dot: slices of different lengths");
-    chunked_sum(x.len(), |s, e| lane_sum(s, e, |i| x[i] * y[i]))
+    chunked_sum(x.len(), |s, e| {
+        lane_sum_pairs(&x[s..e], &y[s..e], |a, b| a * b)
+    })
 }
 
 /// Computes `y += alpha * x`.
@@ -131,51 +160,90 @@ pub fn scale<S: Scalar>(alpha: S, x: &mut [S]) {
     });
 }
 
-/// Returns the largest absolute value of `term(i)` over `0..len`, or NaN if any term is NaN.
-fn max_abs<S: Scalar>(len: usize, term: impl Fn(usize) -> S + Sync) -> S {
-    let chunk_max = |start: usize, end: usize| {
-        let mut m = S::zero();
-        for i in start..end {
-            let a = term(i).abs();
-            // NaN fails every comparison, so test for it explicitly to propagate it.
-            if a.is_nan() {
-                return a;
-            }
-            if a > m {
-                m = a;
-            }
+/// The terms `t_k` of a Euclidean norm: the entries of `x`, or the differences `x_k - y_k`.
+#[derive(Clone, Copy)]
+struct Terms<'a, S> {
+    x: &'a [S],
+    y: Option<&'a [S]>,
+}
+
+impl<S: Scalar> Terms<'_, S> {
+    /// Returns the sum of `(t_k / divisor)^2` over `start..end`. A divisor of one skips the
+    /// division, which would not change any term.
+    #[inline]
+    fn squares(&self, start: usize, end: usize, divisor: S) -> S {
+        let x = &self.x[start..end];
+        match (self.y, divisor == S::one()) {
+            (None, true) => lane_sum(x, |a| a * a),
+            (None, false) => lane_sum(x, |a| {
+                let t = a / divisor;
+                t * t
+            }),
+            (Some(y), true) => lane_sum_pairs(x, &y[start..end], |a, b| {
+                let t = a - b;
+                t * t
+            }),
+            (Some(y), false) => lane_sum_pairs(x, &y[start..end], |a, b| {
+                let t = (a - b) / divisor;
+                t * t
+            }),
         }
-        m
-    };
+    }
+
+    /// Returns `max |t_k|` over `start..end`, or NaN if a term is NaN.
+    #[inline]
+    fn max_abs(&self, start: usize, end: usize) -> S {
+        let x = &self.x[start..end];
+        match self.y {
+            None => lane_max(x.iter().map(|a| a.abs())),
+            Some(y) => lane_max(x.iter().zip(&y[start..end]).map(|(&a, &b)| (a - b).abs())),
+        }
+    }
+}
+
+/// Returns the largest of the non-negative `values` (0 if there are none), or NaN if any
+/// of them is NaN.
+#[inline(always)]
+fn lane_max<S: Scalar>(values: impl Iterator<Item = S>) -> S {
+    let mut max = S::zero();
+    for a in values {
+        // A NaN stays once taken, because it fails `a > max` for every later `a`.
+        if a > max || a.is_nan() {
+            max = a;
+        }
+    }
+    max
+}
+
+/// Returns the largest `|t_k|`, or NaN if any term is NaN.
+fn max_abs<S: Scalar>(terms: Terms<'_, S>) -> S {
+    let len = terms.x.len();
     let chunks = len.div_ceil(CHUNK);
-    let fold = |acc: S, m: S| if acc.is_nan() || m > acc { m } else { acc };
+    let chunk_max = |c: usize| terms.max_abs(c * CHUNK, ((c + 1) * CHUNK).min(len));
+    let fold = |acc: S, m: S| {
+        if acc.is_nan() || m.is_nan() {
+            S::nan()
+        } else if m > acc {
+            m
+        } else {
+            acc
+        }
+    };
     if len < PARALLEL_MIN_LEN {
-        return (0..chunks).fold(S::zero(), |acc, c| {
-            fold(acc, chunk_max(c * CHUNK, ((c + 1) * CHUNK).min(len)))
-        });
+        return (0..chunks).map(chunk_max).fold(S::zero(), fold);
     }
     (0..chunks)
         .into_par_iter()
-        .map(|c| chunk_max(c * CHUNK, ((c + 1) * CHUNK).min(len)))
+        .map(chunk_max)
         .collect::<Vec<_>>()
         .into_iter()
-        .fold(S::zero(), |acc, m| {
-            if acc.is_nan() || m.is_nan() {
-                S::nan()
-            } else {
-                fold(acc, m)
-            }
-        })
+        .fold(S::zero(), fold)
 }
 
-/// Returns `sqrt(sum term(i)^2)` without overflow or harmful underflow.
-fn scaled_root_sum_squares<S: Scalar>(len: usize, term: impl Fn(usize) -> S + Sync + Copy) -> S {
-    let squares = chunked_sum(len, |s, e| {
-        lane_sum(s, e, |i| {
-            let t = term(i);
-            t * t
-        })
-    });
+/// Returns `sqrt(sum t_k^2)` without overflow or harmful underflow.
+fn scaled_root_sum_squares<S: Scalar>(terms: Terms<'_, S>) -> S {
+    let len = terms.x.len();
+    let squares = chunked_sum(len, |s, e| terms.squares(s, e, S::one()));
 
     // Squares are never negative, so NaN here means a NaN entry.
     if squares.is_nan() {
@@ -185,44 +253,40 @@ fn scaled_root_sum_squares<S: Scalar>(len: usize, term: impl Fn(usize) -> S + Sy
     if squares.is_finite() && squares >= underflow_risk {
         return squares.sqrt();
     }
-    if squares == S::zero() && max_abs(len, term) == S::zero() {
-        return S::zero();
-    }
 
     // Second pass: divide by the largest magnitude so that every term lies in [0, 1].
-    let amax = max_abs(len, term);
+    let amax = max_abs(terms);
     if amax.is_nan() || amax.is_infinite() || amax == S::zero() {
         return amax;
     }
-    let scaled = chunked_sum(len, |s, e| {
-        lane_sum(s, e, |i| {
-            let t = term(i) / amax;
-            t * t
-        })
-    });
+    let scaled = chunked_sum(len, |s, e| terms.squares(s, e, amax));
     amax * scaled.sqrt()
 }
 
 /// Returns the Euclidean norm, computed without overflow (see the module docs).
 ///
-/// NaN in the input gives NaN; an infinite entry (and no NaN) gives `+inf`.
+/// NaN in the input gives NaN; an infinite entry (and no NaN) gives `+inf`. A finite
+/// result therefore means that every entry is finite.
 pub fn norm<S: Scalar>(x: &[S]) -> S {
-    scaled_root_sum_squares(x.len(), |i| x[i])
+    scaled_root_sum_squares(Terms { x, y: None })
 }
 
 /// Returns the squared Euclidean norm, with no overflow protection.
 pub fn norm_squared<S: Scalar>(x: &[S]) -> S {
-    chunked_sum(x.len(), |s, e| lane_sum(s, e, |i| x[i] * x[i]))
+    chunked_sum(x.len(), |s, e| lane_sum(&x[s..e], |a| a * a))
 }
 
 /// Returns the Euclidean distance `||x - y||`, computed without overflow.
+///
+/// The result equals [`norm`] of the vector of differences `x_k - y_k`, bit for bit, so a
+/// finite result means that every difference is finite.
 ///
 /// # Panics
 ///
 /// Panics if the lengths differ.
 pub fn distance<S: Scalar>(x: &[S], y: &[S]) -> S {
     assert_eq!(x.len(), y.len(), "distance: slices of different lengths");
-    scaled_root_sum_squares(x.len(), |i| x[i] - y[i])
+    scaled_root_sum_squares(Terms { x, y: Some(y) })
 }
 
 /// Writes the norm of every gradient into `out`; `gradient(i)` returns gradient `i` for

@@ -34,7 +34,9 @@
 mod backend;
 mod error;
 pub mod kernels;
+pub mod pairwise;
 mod scalar;
+pub mod simd;
 mod vec_backend;
 
 pub use backend::Backend;

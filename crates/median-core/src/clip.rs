@@ -24,6 +24,8 @@
 //!   A threshold of `0` maps every vector to zero.
 //! - An input with a NaN or infinite entry returns [`Error::NonFinite`] with its coordinate
 //!   (and `index` 0). Nothing is rescaled and, for in-place forms, the input is unchanged.
+//!   The clamping `_into` forms check the input while they write, so their output is then
+//!   partly written.
 //! - An output slice of the wrong length returns [`Error::DimensionMismatch`] with `what`
 //!   set to `"output"`, before anything is written.
 //! - An input already inside the ball is returned unchanged, bit for bit.
@@ -45,7 +47,9 @@
 //! - N. Parikh, S. Boyd, "Proximal Algorithms", Foundations and Trends in Optimization 1(3),
 //!   2014 (the proximal operator of a norm through the dual-norm ball).
 
-use median_linalg::{Scalar, kernels};
+use median_linalg::Scalar;
+use median_linalg::kernels::{self, CHUNK, PARALLEL_MIN_LEN};
+use rayon::prelude::*;
 
 use crate::Error;
 
@@ -65,6 +69,9 @@ pub(crate) fn check_threshold<S: Scalar>(name: &'static str, value: S) -> Result
 
 /// Checks that every entry of `v` is finite, naming the first one that is not.
 pub(crate) fn check_finite<S: Scalar>(v: &[S], index: usize) -> Result<(), Error> {
+    if all_finite(v) {
+        return Ok(());
+    }
     match v.iter().position(|x| !x.is_finite()) {
         None => Ok(()),
         Some(coordinate) => Err(Error::NonFinite {
@@ -73,6 +80,59 @@ pub(crate) fn check_finite<S: Scalar>(v: &[S], index: usize) -> Result<(), Error
             value: v[coordinate].into_f64(),
         }),
     }
+}
+
+/// Returns whether every entry of `v` is finite, in chunks of [`CHUNK`] entries, in
+/// parallel for long slices.
+pub(crate) fn all_finite<S: Scalar>(v: &[S]) -> bool {
+    if v.len() < PARALLEL_MIN_LEN {
+        return v.chunks(CHUNK).all(finite_chunk);
+    }
+    v.par_chunks(CHUNK).all(finite_chunk)
+}
+
+/// Returns `x - x`: zero for a finite `x`, NaN for an infinite or NaN one.
+///
+/// A sum of these is zero exactly when every term is finite, and unlike a comparison with
+/// an early exit, it compiles to SIMD code.
+#[inline(always)]
+#[allow(clippy::eq_op)] // NOTE: subtracting x from itself is intended, for its NaN at ±inf.
+fn non_finite_marker<S: Scalar>(x: S) -> S {
+    x - x
+}
+
+/// Returns whether every entry of one chunk is finite, summing [`non_finite_marker`] over
+/// eight accumulators with no early exit.
+#[inline]
+fn finite_chunk<S: Scalar>(v: &[S]) -> bool {
+    let mut acc = [S::zero(); 8];
+    let (groups, rest) = v.as_chunks::<8>();
+    for group in groups {
+        for lane in 0..8 {
+            acc[lane] = acc[lane] + non_finite_marker(group[lane]);
+        }
+    }
+    let rest_ok = rest.iter().all(|x| x.is_finite());
+    rest_ok && acc.iter().all(|&a| a == S::zero())
+}
+
+/// Runs `op` on matching chunks of [`CHUNK`] entries of `input` and `output`, of equal
+/// length, in parallel for long slices. Each entry depends on its own chunk only, so the
+/// result does not depend on the number of threads.
+fn zip_chunks<S: Scalar>(input: &[S], output: &mut [S], op: impl Fn(&[S], &mut [S]) + Sync) {
+    if output.len() < PARALLEL_MIN_LEN {
+        op(input, output);
+        return;
+    }
+    output
+        .par_chunks_mut(CHUNK)
+        .zip(input.par_chunks(CHUNK))
+        .for_each(|(out, v)| op(v, out));
+}
+
+/// Copies `input` into `output`, of equal length, in parallel for long slices.
+pub(crate) fn copy_into<S: Scalar>(input: &[S], output: &mut [S]) {
+    zip_chunks(input, output, |v, out| out.copy_from_slice(v));
 }
 
 /// Checks that an output slice has the input's length.
@@ -126,16 +186,24 @@ pub fn clip_norm<S: Scalar>(v: &[S], max_norm: S) -> Result<Vec<S>, Error> {
 /// Writes `min(1, max_norm/‖v‖₂) v` into `out` and returns `‖v‖₂`, the norm before
 /// clipping (`+inf` if it overflows).
 ///
+/// Cost: one pass that reads `v` for its norm, and one that reads `v` and writes `out`.
+///
 /// # Errors
 ///
 /// As [`clip_norm`], plus [`Error::DimensionMismatch`] if `out.len() != v.len()`.
 pub fn clip_norm_into<S: Scalar>(v: &[S], max_norm: S, out: &mut [S]) -> Result<S, Error> {
     check_threshold("max_norm", max_norm)?;
-    check_finite(v, 0)?;
+
+    // A finite norm means finite entries, so only a vector with an infinite norm (an
+    // infinite or NaN entry, or finite entries near the largest float) is scanned again.
+    let norm = kernels::norm(v);
+    if !norm.is_finite() {
+        check_finite(v, 0)?;
+    }
     check_output(v.len(), out.len())?;
 
-    out.copy_from_slice(v);
-    Ok(clip_norm_unchecked(out, max_norm))
+    write_clipped(v, norm, max_norm, out);
+    Ok(norm)
 }
 
 /// Clips `v` in place to Euclidean norm at most `max_norm` and returns `‖v‖₂` before
@@ -146,26 +214,51 @@ pub fn clip_norm_into<S: Scalar>(v: &[S], max_norm: S, out: &mut [S]) -> Result<
 /// As [`clip_norm`]; `v` is then unchanged.
 pub fn clip_norm_in_place<S: Scalar>(v: &mut [S], max_norm: S) -> Result<S, Error> {
     check_threshold("max_norm", max_norm)?;
-    check_finite(v, 0)?;
 
-    Ok(clip_norm_unchecked(v, max_norm))
+    let norm = kernels::norm(v);
+    if !norm.is_finite() {
+        check_finite(v, 0)?;
+    }
+    rescale_to_norm(v, norm, max_norm);
+    Ok(norm)
 }
 
 /// Clips finite `v` in place to norm `max_norm >= 0` and returns its norm before clipping.
 pub(crate) fn clip_norm_unchecked<S: Scalar>(v: &mut [S], max_norm: S) -> S {
     let norm = kernels::norm(v);
+    rescale_to_norm(v, norm, max_norm);
+    norm
+}
 
+/// Writes finite `v`, whose Euclidean norm is `norm`, clipped to norm `max_norm >= 0` into
+/// `out` of the same length, reading `v` once.
+fn write_clipped<S: Scalar>(v: &[S], norm: S, max_norm: S, out: &mut [S]) {
+    if norm.is_finite() && norm > max_norm && max_norm > S::zero() {
+        let factor = max_norm / norm;
+        zip_chunks(v, out, |v, out| {
+            for (o, &x) in out.iter_mut().zip(v) {
+                *o = x * factor;
+            }
+        });
+    } else {
+        copy_into(v, out);
+        rescale_to_norm(out, norm, max_norm);
+    }
+}
+
+/// Clips finite `v`, whose Euclidean norm is `norm`, in place to norm `max_norm >= 0`.
+fn rescale_to_norm<S: Scalar>(v: &mut [S], norm: S, max_norm: S) {
     // `<=` keeps the zero vector (norm 0, threshold 0) out of the rescaling branch.
     if norm <= max_norm {
-        return norm;
+        return;
     }
     if max_norm == S::zero() {
         v.fill(S::zero());
-        return norm;
+        return;
     }
     if norm.is_finite() {
         kernels::scale(max_norm / norm, v);
-        return norm;
+        return;
     }
 
     // The norm overflows although every entry is finite: rescale by the largest magnitude,
@@ -178,7 +271,6 @@ pub(crate) fn clip_norm_unchecked<S: Scalar>(v: &mut [S], max_norm: S) -> S {
     }
     let scaled_norm = kernels::norm(v);
     kernels::scale(max_norm / scaled_norm, v);
-    norm
 }
 
 // ---------------------------------------------------------------------------------------
@@ -216,14 +308,10 @@ pub fn clip_coordinates<S: Scalar>(v: &[S], tau: S) -> Result<Vec<S>, Error> {
 /// # Errors
 ///
 /// As [`clip_coordinates`], plus [`Error::DimensionMismatch`] if `out.len() != v.len()`.
+/// After [`Error::NonFinite`], `out` may be partly written.
 pub fn clip_coordinates_into<S: Scalar>(v: &[S], tau: S, out: &mut [S]) -> Result<(), Error> {
     check_threshold("tau", tau)?;
-    check_finite(v, 0)?;
-    check_output(v.len(), out.len())?;
-
-    out.copy_from_slice(v);
-    clamp_unchecked(out, -tau, tau);
-    Ok(())
+    clamp_into(v, -tau, tau, out)
 }
 
 /// Clamps every coordinate of `v` to `[-tau, tau]` in place.
@@ -271,7 +359,7 @@ pub fn clip_coordinates_range<S: Scalar>(v: &[S], lo: S, hi: S) -> Result<Vec<S>
 /// # Errors
 ///
 /// As [`clip_coordinates_range`], plus [`Error::DimensionMismatch`] if
-/// `out.len() != v.len()`.
+/// `out.len() != v.len()`. After [`Error::NonFinite`], `out` may be partly written.
 pub fn clip_coordinates_range_into<S: Scalar>(
     v: &[S],
     lo: S,
@@ -279,12 +367,7 @@ pub fn clip_coordinates_range_into<S: Scalar>(
     out: &mut [S],
 ) -> Result<(), Error> {
     check_range(lo, hi)?;
-    check_finite(v, 0)?;
-    check_output(v.len(), out.len())?;
-
-    out.copy_from_slice(v);
-    clamp_unchecked(out, lo, hi);
-    Ok(())
+    clamp_into(v, lo, hi, out)
 }
 
 /// Clamps every coordinate of `v` to `[lo, hi]` in place.
@@ -315,13 +398,71 @@ fn check_range<S: Scalar>(lo: S, hi: S) -> Result<(), Error> {
 /// Clamps every coordinate to `[lo, hi]`; coordinates inside are left untouched, so that
 /// their bits (including the sign of zero) are kept.
 pub(crate) fn clamp_unchecked<S: Scalar>(v: &mut [S], lo: S, hi: S) {
-    for x in v.iter_mut() {
-        if *x > hi {
-            *x = hi;
-        } else if *x < lo {
-            *x = lo;
-        }
+    if v.len() < PARALLEL_MIN_LEN {
+        clamp_chunk_in_place(v, lo, hi);
+        return;
     }
+    v.par_chunks_mut(CHUNK)
+        .for_each(|chunk| clamp_chunk_in_place(chunk, lo, hi));
+}
+
+/// Returns `x` clamped to `[lo, hi]` for `lo <= hi`, or `x` itself when it lies inside.
+///
+/// Two selects with no branch, so that loops over it compile to SIMD code.
+#[inline(always)]
+fn clamp_value<S: Scalar>(x: S, lo: S, hi: S) -> S {
+    let below_hi = if x > hi { hi } else { x };
+    if below_hi < lo { lo } else { below_hi }
+}
+
+/// Clamps every coordinate of one chunk to `[lo, hi]`.
+fn clamp_chunk_in_place<S: Scalar>(v: &mut [S], lo: S, hi: S) {
+    for x in v.iter_mut() {
+        *x = clamp_value(*x, lo, hi);
+    }
+}
+
+/// Writes `v` clamped to `[lo, hi]` into `out` in one pass over both, checking `v` for
+/// NaN and infinite entries on the way.
+///
+/// Returns [`Error::NonFinite`] for the first non-finite entry of `v`, with `out` then
+/// partly written, and [`Error::DimensionMismatch`] for an output of the wrong length,
+/// before anything is written (a non-finite input is reported first).
+fn clamp_into<S: Scalar>(v: &[S], lo: S, hi: S, out: &mut [S]) -> Result<(), Error> {
+    if out.len() != v.len() {
+        check_finite(v, 0)?;
+        return check_output(v.len(), out.len());
+    }
+
+    let clamp_chunk = |v: &[S], out: &mut [S]| {
+        let mut acc = [S::zero(); 8];
+        let (v_groups, v_rest) = v.as_chunks::<8>();
+        let (out_groups, out_rest) = out.as_chunks_mut::<8>();
+        for (vs, os) in v_groups.iter().zip(out_groups) {
+            for lane in 0..8 {
+                let x = vs[lane];
+                acc[lane] = acc[lane] + non_finite_marker(x);
+                os[lane] = clamp_value(x, lo, hi);
+            }
+        }
+        for (o, &x) in out_rest.iter_mut().zip(v_rest) {
+            acc[0] = acc[0] + non_finite_marker(x);
+            *o = clamp_value(x, lo, hi);
+        }
+        acc.iter().all(|&a| a == S::zero())
+    };
+    let finite = if v.len() < PARALLEL_MIN_LEN {
+        clamp_chunk(v, out)
+    } else {
+        out.par_chunks_mut(CHUNK)
+            .zip(v.par_chunks(CHUNK))
+            .map(|(out, v)| clamp_chunk(v, out))
+            .reduce(|| true, |a, b| a && b)
+    };
+    if !finite {
+        check_finite(v, 0)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -349,14 +490,10 @@ pub fn project_linf_ball<S: Scalar>(v: &[S], radius: S) -> Result<Vec<S>, Error>
 /// # Errors
 ///
 /// As [`project_linf_ball`], plus [`Error::DimensionMismatch`] if `out.len() != v.len()`.
+/// After [`Error::NonFinite`], `out` may be partly written.
 pub fn project_linf_ball_into<S: Scalar>(v: &[S], radius: S, out: &mut [S]) -> Result<(), Error> {
     check_threshold("radius", radius)?;
-    check_finite(v, 0)?;
-    check_output(v.len(), out.len())?;
-
-    out.copy_from_slice(v);
-    clamp_unchecked(out, -radius, radius);
-    Ok(())
+    clamp_into(v, -radius, radius, out)
 }
 
 /// Projects `v` onto the Linf ball of radius `radius` in place.
@@ -633,8 +770,7 @@ impl<S: Scalar> Norm<S> for L2Norm {
     }
 
     fn project_dual_ball(&self, v: &[S], radius: S, out: &mut [S]) {
-        out.copy_from_slice(v);
-        clip_norm_unchecked(out, radius);
+        write_clipped(v, kernels::norm(v), radius, out);
     }
 }
 

@@ -379,10 +379,23 @@ fn geometric_median_of_means_block_rules() {
     for (k, expected) in [(3, 5.0), (4, 4.5), (8, 4.5)] {
         let mut estimator = MedianOfMeans::new(k)
             .unwrap()
-            .with_geometric_median(GeometricMedian::new());
+            .with_geometric_median(GeometricMedian::new().with_start(StartPoint::CoordinateMedian));
         let out = estimator.estimate::<B>(&points).unwrap();
         assert_close(out[0], expected);
         assert_close(out[1], -expected);
+        assert!(estimator.geometric_info().unwrap().converged);
+    }
+    // From the default (reduced) start the solver keeps another minimiser on the segment.
+    // The middle two block means are 3.5 and 5.5 for k = 4, and 4 and 5 for k = 8.
+    for (k, low, high) in [(4, 3.5, 5.5), (8, 4.0, 5.0)] {
+        let mut estimator = MedianOfMeans::new(k)
+            .unwrap()
+            .with_geometric_median(GeometricMedian::new());
+        let out = estimator.estimate::<B>(&points).unwrap();
+        assert!(
+            (low..=high).contains(&out[0]) && out[1] == -out[0],
+            "{k}: {out:?}"
+        );
         assert!(estimator.geometric_info().unwrap().converged);
     }
     let mut too_many = MedianOfMeans::new(9)

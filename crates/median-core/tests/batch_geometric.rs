@@ -245,3 +245,95 @@ fn geometric_median_can_leave_inlier_bounding_box() {
     assert!(m[0].abs() <= 1e-13, "{m:?}");
     assert!((m[1] - 1.0 / 3f64.sqrt()).abs() <= 1e-12, "{m:?}");
 }
+
+/// Solves with the given start point, tolerance 1e-10.
+fn solve_from(batch: &RowBatch<f64>, start: StartPoint<f64>) -> (Vec<f64>, f64, usize) {
+    let mut median = GeometricMedian::new()
+        .with_tolerance(1e-10)
+        .unwrap()
+        .with_start(start);
+    let (m, info) = median.solve::<B>(batch).unwrap();
+    assert!(info.converged, "{info:?}");
+    (m, info.certificate, info.iterations)
+}
+
+#[test]
+fn reduced_start_is_certified_at_once_with_outliers() {
+    // 30 Student-t inliers about 1 and 10 outliers about 40, in 50 dimensions.
+    let dim = 50;
+    let inliers = student_t_batch(21, 30, &vec![1.0; dim]);
+    let outliers = student_t_batch(22, 10, &vec![40.0; dim]);
+    let mut rows: Vec<f64> = Vec::new();
+    for i in 0..30 {
+        rows.extend_from_slice(B::batch_gradient(&inliers, i));
+    }
+    for i in 0..10 {
+        rows.extend_from_slice(B::batch_gradient(&outliers, i));
+    }
+    let batch = B::batch_from_rows(&rows, 40, dim).unwrap();
+    let points: Vec<Vec<f64>> = rows.chunks(dim).map(<[f64]>::to_vec).collect();
+    let reference = newton_geometric_median(&points, &vec![1.0; dim]);
+
+    let (reduced, certificate, iterations) = solve_from(&batch, StartPoint::Reduced);
+    assert_eq!(iterations, 0, "certificate {certificate:e}");
+    let error = distance(&reduced, &reference) / norm(&reference);
+    assert!(error <= 1e-9, "relative distance {error:e}");
+
+    // The mean start reaches the same point through full-space iterations.
+    let (from_mean, _, mean_iterations) = solve_from(&batch, StartPoint::Mean);
+    assert!(mean_iterations > 0);
+    assert!(distance(&reduced, &from_mean) <= 1e-8 * norm(&reference));
+}
+
+#[test]
+fn reduced_start_hands_over_near_a_data_point() {
+    // Three copies of the origin and four unit points around it: the unit vectors cancel,
+    // so the median is the origin, a data point, where the reduced expansion loses its
+    // digits.
+    let rows = [
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0,
+    ];
+    let batch = B::batch_from_rows(&rows, 7, 2).unwrap();
+    let mut median = GeometricMedian::new().with_start(StartPoint::Reduced);
+    let (m, info) = median.solve::<B>(&batch).unwrap();
+    assert!(info.converged, "{info:?}");
+    assert_eq!(m, vec![0.0, 0.0]);
+}
+
+#[test]
+fn reduced_start_falls_back_when_distances_overflow() {
+    // Squared distances near 1e400 overflow, so the start is the coordinate median.
+    let rows = [1e200, 0.0, -1e200, 1.0, 0.0, 1e200, 3.0, -2.0, 0.5, 0.25];
+    let batch = B::batch_from_rows(&rows, 5, 2).unwrap();
+    let (reduced, _, reduced_iterations) = solve_from(&batch, StartPoint::Reduced);
+    let (median, _, median_iterations) = solve_from(&batch, StartPoint::CoordinateMedian);
+    assert_eq!(reduced, median);
+    assert_eq!(reduced_iterations, median_iterations);
+}
+
+#[test]
+fn reduced_start_matches_mean_start_in_f32() {
+    let dim = 40;
+    let batch64 = student_t_batch(23, 25, &vec![3.0; dim]);
+    let rows: Vec<f32> = (0..25)
+        .flat_map(|i| B::batch_gradient(&batch64, i).to_vec())
+        .map(|v| v as f32)
+        .collect();
+    let batch = VecBackend::<f32>::batch_from_rows(&rows, 25, dim).unwrap();
+    let solve = |start| {
+        let mut median = GeometricMedian::<f32>::new().with_start(start);
+        let (m, info) = median.solve::<VecBackend<f32>>(&batch).unwrap();
+        assert!(info.converged, "{info:?}");
+        m
+    };
+    let reduced = solve(StartPoint::Reduced);
+    let from_mean = solve(StartPoint::Mean);
+    let gap: f32 = reduced
+        .iter()
+        .zip(&from_mean)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f32>()
+        .sqrt();
+    let scale: f32 = from_mean.iter().map(|v| v * v).sum::<f32>().sqrt();
+    assert!(gap <= 1e-4 * scale, "gap {gap:e}");
+}

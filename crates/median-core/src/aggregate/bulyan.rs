@@ -25,7 +25,7 @@ use crate::Error;
 ///
 /// - **Admissible counts:** `n >= 4f + 3`, so that `beta >= 3`.
 /// - **Breakdown point:** `f` arbitrary inputs with `n >= 4f + 3`, just under 1/4.
-/// - **Cost:** one Gram product, `O(n^2 d)`, then `O(theta n^2 log n)` for the selection
+/// - **Cost:** one pass of pairwise squared distances, `O(n^2 d)`, then `O(theta n^2 log n)` for the selection
 ///   and `O(d theta log theta)` for the coordinate step.
 /// - **Non-finite inputs:** as Krum: inputs holding NaN or an infinity, or overflowing ones,
 ///   are infinitely far and are not selected while at most `f` of them are present. A

@@ -24,12 +24,13 @@ const KRUM_CONDITION: &str = "n > 2f + 2";
 ///
 /// - **Admissible counts:** `n > 2f + 2`, so that at least one neighbour is counted.
 /// - **Breakdown point:** `f` arbitrary inputs among `n > 2f + 2`, that is, just under 1/2.
-/// - **Cost:** one Gram product, `O(n^2 d)`, then `O(n^2 log n)` for the scores.
-/// - **Distances:** from [`Backend::batch_gram`] after centring on the coordinate-wise
-///   median of the finite inputs, which avoids cancellation for nearly equal points far from
-///   the origin.
+/// - **Cost:** one pass of pairwise distances, `O(n^2 d)`, then `O(n^2 log n)` for the
+///   scores.
+/// - **Distances:** from [`Backend::batch_squared_distances`], which sums squared
+///   differences directly, so nearly equal points far from the origin keep their digits.
 /// - **Non-finite inputs:** an input holding NaN or an infinity, or one whose squared
-///   distance overflows (entries near 1e300), is infinitely far from every other input.
+///   distance to more than half of the other finite inputs overflows (entries near 1e300),
+///   is infinitely far from every other input.
 ///   Scores compare first by their number of infinite terms, so with at most `f` such inputs
 ///   the selected input is finite. If the selected input is non-finite anyway (more than `f`
 ///   of them), the result is [`Error::NonFinite`].
@@ -101,7 +102,7 @@ impl<B: Backend> Aggregator<B> for Krum {
 ///   score, so `m = n` returns the plain mean for any `f`, without the condition.
 /// - **Breakdown point:** as Krum, for `m <= n - f`; with `m > n - f` a Byzantine input is
 ///   always selected, and the output is unbounded.
-/// - **Cost:** one Gram product, `O(n^2 d)`, then `O(n^2 log n + m d)`.
+/// - **Cost:** one pass of pairwise squared distances, `O(n^2 d)`, then `O(n^2 log n + m d)`.
 /// - **Non-finite inputs:** as Krum. A selected non-finite input, which needs more than `f`
 ///   of them or `m > n - f`, is [`Error::NonFinite`].
 ///

@@ -26,7 +26,7 @@ pub const DEFAULT_SUBSET_LIMIT: u64 = 1_000_000;
 ///
 /// - **Admissible counts:** `n > 2f`.
 /// - **Breakdown point:** `f` arbitrary inputs with `n > 2f`, just under 1/2.
-/// - **Cost:** one Gram product, `O(n^2 d)`, then up to `C(n, f) (n - f)^2` comparisons, so
+/// - **Cost:** one pass of pairwise squared distances, `O(n^2 d)`, then up to `C(n, f) (n - f)^2` comparisons, so
 ///   the rule refuses to start when `C(n, f)` exceeds the subset limit
 ///   ([`DEFAULT_SUBSET_LIMIT`] unless set), rather than run for hours.
 /// - **Non-finite inputs:** inputs holding NaN or an infinity, or overflowing ones, are
@@ -192,7 +192,7 @@ impl<S: Scalar> DiameterSearch<'_, S> {
 ///
 /// - **Breakdown point:** just under 1/2: with fewer than `n/2` arbitrary inputs, an honest
 ///   input has a smaller sum than any far outlier. There is no `f` parameter.
-/// - **Cost:** one Gram product, `O(n^2 d)`, then `O(n^2)`.
+/// - **Cost:** one pass of pairwise squared distances, `O(n^2 d)`, then `O(n^2)`.
 /// - **Non-finite inputs:** inputs holding NaN or an infinity, or overflowing ones, are
 ///   infinitely far. Sums compare first by their number of infinite terms, so while fewer
 ///   than half of the inputs are non-finite a finite input is returned. A non-finite medoid

@@ -1,8 +1,8 @@
 //! Helpers shared by the Byzantine-robust rules: input checks, pairwise squared distances
-//! from the backend's Gram kernel, and the treatment of non-finite and overflowing inputs.
+//! from the backend's distance kernel, and the treatment of non-finite and overflowing inputs.
 
 use median_linalg::{Backend, Scalar};
-use num_traits::{Float, One, Zero};
+use num_traits::{Float, Zero};
 
 use crate::Error;
 
@@ -90,9 +90,10 @@ pub(crate) fn mean_of<B: Backend>(
 
 /// The pairwise squared distances of a batch, with the inputs that lie infinitely far.
 ///
-/// An input is *far* when it contains a NaN or an infinity, or when its squared distance from
-/// the centre overflows (entries near 1e300 in `f64`). Every far input is at distance
-/// `+inf` from every other input, itself excepted, so no entry is NaN.
+/// An input is *far* when it contains a NaN or an infinity, or when its squared distance to
+/// more than half of the other finite inputs overflows (entries near 1e300 in `f64`). Every
+/// far input is at distance `+inf` from every other input, itself excepted, so no entry is
+/// NaN.
 pub(crate) struct PairwiseDistances<S> {
     /// The number of inputs.
     pub(crate) n: usize,
@@ -109,83 +110,46 @@ impl<S: Scalar> PairwiseDistances<S> {
     }
 }
 
-/// Computes the pairwise squared distances of the batch from one Gram matrix product.
-///
-/// Distances use `||x_i - x_j||^2 = G_ii + G_jj - 2 G_ij`, clamped at zero. The inputs are
-/// first centred on the coordinate-wise median of the finite inputs. Without centring, for
-/// nearly equal points far from the origin the formula subtracts two large, almost equal
-/// numbers and loses every significant digit. After centring, the Gram entries are of the
-/// size of the spread of the batch. The median, unlike the mean, is not dragged away by a
-/// minority of huge inputs.
+/// Computes the pairwise squared distances of the batch with
+/// [`Backend::batch_squared_distances`], which sums the squared differences directly, so
+/// nearly equal points far from the origin keep their digits.
 pub(crate) fn pairwise_squared_distances<B: Backend>(
     batch: &B::Batch,
 ) -> Result<PairwiseDistances<B::Scalar>, Error> {
     let n = B::batch_count(batch);
-    let d = B::batch_dim(batch);
-    let finite: Vec<bool> = (0..n)
-        .map(|i| first_non_finite(B::batch_gradient(batch, i)).is_none())
-        .collect();
-    let centre = finite_coordinate_median::<B>(batch, &finite);
-
-    // Non-finite inputs are replaced by zeros in the centred copy: they are far whatever
-    // their Gram entries, and zeros keep NaN out of the product.
-    let mut rows = vec![B::Scalar::zero(); n * d];
-    for i in 0..n {
-        if finite[i] {
-            let g = B::batch_gradient(batch, i);
-            for k in 0..d {
-                rows[i * d + k] = g[k] - centre[k];
-            }
-        }
-    }
-    let centred = B::batch_from_rows(&rows, n, d)?;
-    let mut gram = vec![B::Scalar::zero(); n * n];
-    B::batch_gram(&centred, &mut gram)?;
-
-    let far: Vec<bool> = (0..n)
-        .map(|i| !finite[i] || !gram[i * n + i].is_finite())
-        .collect();
     let mut squared = vec![B::Scalar::zero(); n * n];
+    B::batch_squared_distances(batch, &mut squared)?;
+    // A NaN or an infinity in input i makes every D_ij (j != i) NaN or infinite, so with
+    // two inputs or more, finite distances prove finite inputs without another pass.
+    let finite: Vec<bool> = if n >= 2 && squared.iter().all(|v| v.is_finite()) {
+        vec![true; n]
+    } else {
+        (0..n)
+            .map(|i| first_non_finite(B::batch_gradient(batch, i)).is_none())
+            .collect()
+    };
+
+    let finite_count = finite.iter().filter(|&&f| f).count();
+    let far: Vec<bool> = (0..n)
+        .map(|i| {
+            if !finite[i] {
+                return true;
+            }
+            let others = finite_count - 1;
+            let overflowing = (0..n)
+                .filter(|&j| j != i && finite[j] && squared[i * n + j].is_infinite())
+                .count();
+            2 * overflowing > others
+        })
+        .collect();
     for i in 0..n {
         for j in 0..n {
-            if i == j {
-                continue;
+            if i != j && (far[i] || far[j] || !squared[i * n + j].is_finite()) {
+                squared[i * n + j] = B::Scalar::infinity();
             }
-            squared[i * n + j] = if far[i] || far[j] {
-                B::Scalar::infinity()
-            } else {
-                let two = B::Scalar::one() + B::Scalar::one();
-                let value = gram[i * n + i] + gram[j * n + j] - two * gram[i * n + j];
-                if value.is_finite() {
-                    value.max(B::Scalar::zero())
-                } else {
-                    B::Scalar::infinity()
-                }
-            };
         }
     }
     Ok(PairwiseDistances { n, squared, far })
-}
-
-/// Returns the coordinate-wise median of the inputs marked finite (zero if there is none).
-fn finite_coordinate_median<B: Backend>(batch: &B::Batch, finite: &[bool]) -> Vec<B::Scalar> {
-    let d = B::batch_dim(batch);
-    let members: Vec<usize> = (0..finite.len()).filter(|&i| finite[i]).collect();
-    let mut centre = vec![B::Scalar::zero(); d];
-    if members.is_empty() {
-        return centre;
-    }
-    let mut column = vec![B::Scalar::zero(); members.len()];
-    let mid = members.len() / 2;
-    for k in 0..d {
-        for (slot, &i) in column.iter_mut().zip(&members) {
-            *slot = B::batch_gradient(batch, i)[k];
-        }
-        // Every value is finite, so the total order is the numeric order.
-        let (_, upper, _) = column.select_nth_unstable_by(mid, |a, b| total_cmp(*a, *b));
-        centre[k] = *upper;
-    }
-    centre
 }
 
 /// A sum of squared distances that counts its infinite terms apart, so that two sums that
@@ -227,4 +191,35 @@ impl<S: Scalar> Score<S> {
 /// Compares two scalars in the IEEE 754 total order, which stays consistent with NaN present.
 pub(crate) fn total_cmp<S: Scalar>(a: S, b: S) -> std::cmp::Ordering {
     a.into_f64().total_cmp(&b.into_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use median_linalg::VecBackend;
+
+    use super::*;
+
+    #[test]
+    fn huge_minority_is_far_and_majority_is_not() {
+        // 8 honest inputs and 7 copies of 1e300: the honest ones overflow against exactly
+        // half of the others, which is not more than half.
+        let mut rows: Vec<f64> = (0..8).flat_map(|i| [i as f64, 1.0]).collect();
+        rows.extend([1e300; 14]);
+        let batch = VecBackend::<f64>::batch_from_rows(&rows, 15, 2).unwrap();
+        let distances = pairwise_squared_distances::<VecBackend<f64>>(&batch).unwrap();
+        let expected: Vec<bool> = (0..15).map(|i| i >= 8).collect();
+        assert_eq!(distances.far, expected);
+        assert_eq!(distances.get(0, 1), 1.0);
+        assert_eq!(distances.get(8, 9), f64::INFINITY);
+    }
+
+    #[test]
+    fn non_finite_input_is_far() {
+        let rows = [0.0, 1.0, f64::NAN, 0.0, 2.0, 2.0];
+        let batch = VecBackend::<f64>::batch_from_rows(&rows, 3, 2).unwrap();
+        let distances = pairwise_squared_distances::<VecBackend<f64>>(&batch).unwrap();
+        assert_eq!(distances.far, vec![false, true, false]);
+        assert_eq!(distances.get(0, 1), f64::INFINITY);
+        assert_eq!(distances.get(0, 2), 5.0);
+    }
 }

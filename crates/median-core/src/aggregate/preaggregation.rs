@@ -34,8 +34,8 @@ fn check_not_empty<B: Backend>(batch: &B::Batch) -> Result<usize, Error> {
 /// neighbours, itself included.
 ///
 /// Input `i` always counts itself first; the other `n - f - 1` neighbours are the nearest
-/// in Euclidean distance, ties to the lowest index. Distances come from one Gram product
-/// (see [`Krum`](super::Krum)).
+/// in Euclidean distance, ties to the lowest index. Distances come from one pass of
+/// pairwise squared distances (see [`Krum`](super::Krum)).
 ///
 /// - **Admissible counts:** `n > 2f`.
 /// - **Cost:** `O(n^2 d + n^2 log n)`.

@@ -1,18 +1,23 @@
 //! Column-wise machinery shared by the coordinate-wise estimators: a transposed copy of the
 //! batch, the NaN policy, and order statistics on one column.
 //!
-//! Every coordinate-wise estimator copies the batch into a scratch buffer column by column
-//! (one coordinate's `n` values contiguous), then reduces each column on its own. Both steps
-//! run over fixed blocks of [`COLUMN_BLOCK`] coordinates, in parallel with rayon when the
-//! batch is large. Each column is reduced by the same sequential code whatever the thread
-//! count, so results are deterministic.
+//! The coordinate-wise estimators copy the batch into a scratch buffer column by column
+//! (one coordinate's `n` values contiguous), then reduce each column on its own. The
+//! median and the quantile do so only for more than 512 gradients, and use the sorting
+//! network of the `select` module below that. Both steps run over fixed blocks of
+//! [`COLUMN_BLOCK`] coordinates, in parallel with rayon when the batch is large. Each
+//! column is reduced by the same sequential code whatever the thread count, so results
+//! are deterministic.
 
 use std::cmp::Ordering;
+use std::mem::size_of;
 
 use median_linalg::{Backend, Scalar};
 use num_traits::Float;
 use rayon::prelude::*;
 
+use super::select::{f32_key, f32_key_is_nan, f32_of_key, f64_key, f64_key_is_nan, f64_of_key};
+use crate::clip::all_finite;
 use crate::{Error, NanPolicy};
 
 /// Coordinates per parallel task.
@@ -22,14 +27,27 @@ pub(crate) const COLUMN_BLOCK: usize = 64;
 const PARALLEL_MIN_VALUES: usize = 1 << 15;
 
 /// Orders floats by IEEE 754 `totalOrder`, a total order even with NaN and signed zeros.
+#[inline]
 pub(crate) fn total_cmp<S: Scalar>(a: &S, b: &S) -> Ordering {
-    a.into_f64().total_cmp(&b.into_f64())
+    // Widening to `f64` keeps the order of non-NaN values, but `f32::total_cmp` avoids
+    // the conversions (`into_f64` followed by `as f32` compiles to nothing).
+    if size_of::<S>() == size_of::<f32>() {
+        (a.into_f64() as f32).total_cmp(&(b.into_f64() as f32))
+    } else {
+        a.into_f64().total_cmp(&b.into_f64())
+    }
 }
 
 /// Returns the first NaN of the batch in row-major order, as `Error::NonFinite`.
+///
+/// Each gradient is first checked by the vectorised, parallel [`all_finite`]; only a
+/// gradient that fails it is searched entry by entry.
 pub(crate) fn first_nan<B: Backend>(batch: &B::Batch) -> Option<Error> {
     (0..B::batch_count(batch)).find_map(|index| {
         let gradient = B::batch_gradient(batch, index);
+        if all_finite(gradient) {
+            return None;
+        }
         gradient
             .iter()
             .position(|v| v.is_nan())
@@ -46,6 +64,9 @@ pub(crate) fn first_nan<B: Backend>(batch: &B::Batch) -> Option<Error> {
 pub(crate) fn first_non_finite<B: Backend>(batch: &B::Batch) -> Option<Error> {
     (0..B::batch_count(batch)).find_map(|index| {
         let gradient = B::batch_gradient(batch, index);
+        if all_finite(gradient) {
+            return None;
+        }
         gradient
             .iter()
             .position(|v| !v.is_finite())
@@ -177,6 +198,65 @@ where
     match first_error {
         Some((_, error)) => Err(error),
         None => Ok(()),
+    }
+}
+
+/// The transposed batch as `totalOrder` keys: `i64` for `f64`, `i32` for `f32`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyColumns {
+    wide: Vec<i64>,
+    narrow: Vec<i32>,
+}
+
+/// A reduction of one column given as `totalOrder` keys.
+pub(crate) trait KeyedReduce<S>: Sync {
+    /// Reduces a non-empty column of keys of non-NaN values, reordering it. `of_key` maps
+    /// a key back to its value.
+    fn reduce<K: Ord + Copy>(&self, keys: &mut [K], of_key: impl Fn(K) -> S) -> Result<S, Error>;
+}
+
+/// Reduces every coordinate of the batch with `reduce` on a transposed copy of its keys,
+/// applying the NaN policy as [`reduce_columns`] does.
+///
+/// Integer keys compare faster than [`total_cmp`] and in the same order, so a selection
+/// on the keys moves the values exactly as it would on the floats.
+pub(crate) fn reduce_keyed_columns<B, R>(
+    batch: &B::Batch,
+    keys: &mut KeyColumns,
+    out: &mut [B::Scalar],
+    policy: NanPolicy,
+    reduce: &R,
+) -> Result<(), Error>
+where
+    B: Backend,
+    R: KeyedReduce<B::Scalar>,
+{
+    let n = B::batch_count(batch);
+    if size_of::<B::Scalar>() == size_of::<f32>() {
+        // `into_f64` is exact, and `as f32` after it compiles to nothing for `f32`.
+        let of_key = |key| B::Scalar::of_f64(f64::from(f32_of_key(key)));
+        transpose_into::<B, i32, _>(batch, &mut keys.narrow, 0, |_, v| {
+            f32_key(v.into_f64() as f32)
+        });
+        reduce_columns(
+            &mut keys.narrow,
+            n,
+            out,
+            policy,
+            |key: &i32| f32_key_is_nan(*key),
+            |_, column| reduce.reduce(column, of_key),
+        )
+    } else {
+        let of_key = |key| B::Scalar::of_f64(f64_of_key(key));
+        transpose_into::<B, i64, _>(batch, &mut keys.wide, 0, |_, v| f64_key(v.into_f64()));
+        reduce_columns(
+            &mut keys.wide,
+            n,
+            out,
+            policy,
+            |key: &i64| f64_key_is_nan(*key),
+            |_, column| reduce.reduce(column, of_key),
+        )
     }
 }
 

@@ -1,25 +1,47 @@
 //! The coordinate-wise q-quantile with linear interpolation.
 
+use std::marker::PhantomData;
+
 use median_linalg::{Backend, Scalar};
 
 use super::check_batch_and_output;
-use super::columns::{self, lerp, min_total, total_cmp};
+use super::columns::{self, KeyColumns, KeyedReduce, lerp, min_total, total_cmp};
+use super::select::{self, NETWORK_MAX_COUNT, NetworkScratch, SelectionNetwork};
 use crate::aggregate::Aggregator;
 use crate::{Error, NanPolicy};
 
 /// Returns the `q`-quantile of a non-empty slice of non-NaN values with linear
 /// interpolation, reordering the slice.
 pub(crate) fn quantile_in_place<S: Scalar>(values: &mut [S], q: f64) -> S {
-    let position = q * (values.len() - 1) as f64;
-    let below = position.floor();
-    let fraction = position - below;
-    let index = below as usize;
-
+    let (index, fraction) = quantile_position(values.len(), q);
     let (_, &mut low, above) = values.select_nth_unstable_by(index, total_cmp);
     if fraction == 0.0 || above.is_empty() {
         return low;
     }
     lerp(low, min_total(above), S::of_f64(fraction))
+}
+
+/// The `q`-quantile of one column of keys, with linear interpolation.
+struct QuantileOfKeys(f64);
+
+impl<S: Scalar> KeyedReduce<S> for QuantileOfKeys {
+    fn reduce<K: Ord + Copy>(&self, keys: &mut [K], of_key: impl Fn(K) -> S) -> Result<S, Error> {
+        let (index, fraction) = quantile_position(keys.len(), self.0);
+        let (_, &mut low, above) = keys.select_nth_unstable(index);
+        let low = of_key(low);
+        match above.iter().min() {
+            Some(&high) if fraction != 0.0 => Ok(lerp(low, of_key(high), S::of_f64(fraction))),
+            _ => Ok(low),
+        }
+    }
+}
+
+/// Returns `(k, t)` for the `q`-quantile of `count` values: the 0-based order statistic
+/// `k = floor(q (count - 1))` and the interpolation weight `t = q (count - 1) - k`.
+fn quantile_position(count: usize, q: f64) -> (usize, f64) {
+    let position = q * (count - 1) as f64;
+    let below = position.floor();
+    (below as usize, position - below)
 }
 
 /// The coordinate-wise `q`-quantile of a batch, with linear interpolation between order
@@ -36,9 +58,11 @@ pub(crate) fn quantile_in_place<S: Scalar>(values: &mut [S], q: f64) -> S {
 ///
 /// # Properties
 ///
-/// Breakdown point `min(q, 1 - q)` per coordinate. Cost `O(n d)` expected (quickselect on a
-/// transposed copy held in the struct, in parallel over blocks of coordinates,
-/// deterministic). Infinities are ordinary ordered values.
+/// Breakdown point `min(q, 1 - q)` per coordinate. Cost as for
+/// [`CoordinateMedian`](super::CoordinateMedian): a vectorised selection network for up to
+/// 512 gradients, quickselect on a transposed copy of integer keys held in the struct
+/// (`O(n d)` expected) beyond, in parallel over parts of the coordinates, deterministic. Infinities are
+/// ordinary ordered values.
 ///
 /// # NaN policy
 ///
@@ -74,7 +98,10 @@ pub(crate) fn quantile_in_place<S: Scalar>(values: &mut [S], q: f64) -> S {
 pub struct CoordinateQuantile<S> {
     q: f64,
     nan_policy: NanPolicy,
-    columns: Vec<S>,
+    keys: KeyColumns,
+    network: SelectionNetwork,
+    lanes: NetworkScratch,
+    scalar: PhantomData<S>,
 }
 
 impl<S: Scalar> CoordinateQuantile<S> {
@@ -94,7 +121,10 @@ impl<S: Scalar> CoordinateQuantile<S> {
         Ok(Self {
             q,
             nan_policy: NanPolicy::Propagate,
-            columns: Vec::new(),
+            keys: KeyColumns::default(),
+            network: SelectionNetwork::default(),
+            lanes: NetworkScratch::default(),
+            scalar: PhantomData,
         })
     }
 
@@ -136,15 +166,40 @@ impl<S: Scalar> CoordinateQuantile<S> {
             return Err(error);
         }
 
-        columns::transpose_into::<B, S, _>(batch, &mut self.columns, S::zero(), |_, v| v);
         let q = self.q;
-        columns::reduce_columns(
-            &mut self.columns,
-            n,
+        if n <= NETWORK_MAX_COUNT {
+            // The statistics at `k` and `k + 1`, or at `k` alone when no interpolation is
+            // needed, as in `quantile_in_place`.
+            let (index, fraction) = quantile_position(n, q);
+            let pair = [index, index + 1];
+            let positions = if fraction == 0.0 || index + 1 == n {
+                &pair[..1]
+            } else {
+                &pair[..]
+            };
+            let weight = S::of_f64(fraction);
+            self.network.prepare(n, positions);
+            return select::reduce_with_network::<B, _, _>(
+                batch,
+                out,
+                self.nan_policy,
+                &self.network,
+                &mut self.lanes,
+                |stats| match *stats {
+                    [low, high] => lerp(low, high, weight),
+                    _ => stats[0],
+                },
+                |column| quantile_in_place(column, q),
+            );
+        }
+
+        let quantile = QuantileOfKeys(q);
+        columns::reduce_keyed_columns::<B, _>(
+            batch,
+            &mut self.keys,
             out,
             self.nan_policy,
-            |v: &S| v.is_nan(),
-            |_, column| Ok(quantile_in_place(column, q)),
+            &quantile,
         )
     }
 }

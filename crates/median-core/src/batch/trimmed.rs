@@ -1,9 +1,11 @@
 //! The coordinate-wise trimmed mean, by count or by fraction with fractional trimming.
 
+use std::marker::PhantomData;
+
 use median_linalg::{Backend, Scalar};
 
 use super::check_batch_and_output;
-use super::columns::{self, total_cmp};
+use super::columns::{self, KeyColumns, KeyedReduce};
 use crate::aggregate::Aggregator;
 use crate::{Error, NanPolicy};
 
@@ -35,8 +37,8 @@ pub enum Trim {
 /// # Properties
 ///
 /// Breakdown point `g / n` (`f / n` or `beta`). Cost `O(n d)` expected: two quickselects per
-/// coordinate on a transposed copy held in the struct, in parallel over blocks of
-/// coordinates, deterministic. The sum is computed without overflow for finite values.
+/// coordinate on a transposed copy held in the struct (as integer keys that order like
+/// IEEE 754 `totalOrder`), in parallel over blocks of coordinates, deterministic. The sum is computed without overflow for finite values.
 ///
 /// # NaN policy
 ///
@@ -72,7 +74,8 @@ pub enum Trim {
 pub struct TrimmedMean<S> {
     trim: Trim,
     nan_policy: NanPolicy,
-    columns: Vec<S>,
+    columns: KeyColumns,
+    scalar: PhantomData<S>,
 }
 
 impl<S: Scalar> TrimmedMean<S> {
@@ -82,7 +85,8 @@ impl<S: Scalar> TrimmedMean<S> {
         Self {
             trim: Trim::Count(f),
             nan_policy: NanPolicy::Propagate,
-            columns: Vec::new(),
+            columns: KeyColumns::default(),
+            scalar: PhantomData,
         }
     }
 
@@ -103,7 +107,8 @@ impl<S: Scalar> TrimmedMean<S> {
         Ok(Self {
             trim: Trim::Fraction(beta),
             nan_policy: NanPolicy::Propagate,
-            columns: Vec::new(),
+            columns: KeyColumns::default(),
+            scalar: PhantomData,
         })
     }
 
@@ -153,15 +158,12 @@ impl<S: Scalar> TrimmedMean<S> {
             return Err(error);
         }
 
-        columns::transpose_into::<B, S, _>(batch, &mut self.columns, S::zero(), |_, v| v);
-        let trim = self.trim;
-        columns::reduce_columns(
+        columns::reduce_keyed_columns::<B, _>(
+            batch,
             &mut self.columns,
-            n,
             out,
             self.nan_policy,
-            |v: &S| v.is_nan(),
-            |_, column| trimmed_mean_in_place(column, trim),
+            &self.trim,
         )
     }
 }
@@ -193,9 +195,21 @@ fn check_count(n: usize, f: usize) -> Result<(), Error> {
     }
 }
 
-/// Returns the trimmed mean of a non-empty slice of non-NaN values, reordering the slice.
-fn trimmed_mean_in_place<S: Scalar>(values: &mut [S], trim: Trim) -> Result<S, Error> {
-    let m = values.len();
+/// The trimmed mean of one column of keys.
+impl<S: Scalar> KeyedReduce<S> for Trim {
+    fn reduce<K: Ord + Copy>(&self, keys: &mut [K], of_key: impl Fn(K) -> S) -> Result<S, Error> {
+        trimmed_mean_of_keys(keys, *self, of_key)
+    }
+}
+
+/// Returns the trimmed mean of a non-empty slice of `totalOrder` keys of non-NaN values,
+/// reordering the slice. `of_key` maps a key back to its value.
+fn trimmed_mean_of_keys<S: Scalar, K: Ord + Copy>(
+    keys: &mut [K],
+    trim: Trim,
+    of_key: impl Fn(K) -> S,
+) -> Result<S, Error> {
+    let m = keys.len();
     let amount = match trim {
         Trim::Count(f) => {
             check_count(m, f)?;
@@ -207,45 +221,58 @@ fn trimmed_mean_in_place<S: Scalar>(values: &mut [S], trim: Trim) -> Result<S, E
     let boundary_weight = S::of_f64(1.0 - (amount - whole as f64));
 
     // `amount < m / 2`, so `whole <= (m - 1) / 2`.
-    let (_, &mut low, above) = values.select_nth_unstable_by(whole, total_cmp);
+    let (_, &mut low, above) = keys.select_nth_unstable(whole);
+    let low = of_key(low);
     if 2 * whole + 1 == m {
         // Only the middle value keeps any weight.
         return Ok(low);
     }
     let upper_index = m - 2 - 2 * whole;
-    let (middle, &mut high, _) = above.select_nth_unstable_by(upper_index, total_cmp);
+    let (middle, &mut high, _) = above.select_nth_unstable(upper_index);
+    let high = of_key(high);
 
     let divisor = S::of_f64(m as f64 - 2.0 * amount);
-    let middle_sum: S = middle.iter().copied().sum();
+    let middle_sum: S = middle.iter().map(|&key| of_key(key)).sum();
     let sum = boundary_weight * low + boundary_weight * high + middle_sum;
     let finite_inputs = low.is_finite() && high.is_finite();
-    if sum.is_finite() || !finite_inputs || middle.iter().any(|v| !v.is_finite()) {
+    if sum.is_finite() || !finite_inputs || middle.iter().any(|&key| !of_key(key).is_finite()) {
         return Ok(sum / divisor);
     }
 
     // The sum overflowed although every value is finite: divide before summing.
-    let scaled_middle: S = middle.iter().map(|&v| v / divisor).sum();
+    let scaled_middle: S = middle.iter().map(|&key| of_key(key) / divisor).sum();
     Ok(boundary_weight * low / divisor + boundary_weight * high / divisor + scaled_middle)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::select::{f64_key, f64_of_key};
+
+    /// Returns the trimmed mean of `values` through their keys.
+    fn trimmed_mean_of(values: &[f64], trim: Trim) -> Result<f64, Error> {
+        let mut keys: Vec<i64> = values.iter().map(|&v| f64_key(v)).collect();
+        trimmed_mean_of_keys(&mut keys, trim, f64_of_key)
+    }
 
     #[test]
     fn trimmed_mean_huge_values_finite() {
-        let mut values = [1e308_f64, 1.5e308, 1.2e308, 0.0, 1.7e308];
-        let result = trimmed_mean_in_place(&mut values, Trim::Count(1)).unwrap();
+        let values = [1e308_f64, 1.5e308, 1.2e308, 0.0, 1.7e308];
+        let result = trimmed_mean_of(&values, Trim::Count(1)).unwrap();
         let expected = 1e308 / 3.0 + 1.2e308 / 3.0 + 1.5e308 / 3.0;
         assert!((result - expected).abs() <= 1e-15 * expected);
     }
 
     #[test]
-    fn trimmed_mean_in_place_single_value() {
-        let mut values = [4.0_f64];
+    fn trimmed_mean_single_value() {
+        assert_eq!(trimmed_mean_of(&[4.0], Trim::Fraction(0.4)), Ok(4.0));
+    }
+
+    #[test]
+    fn trimmed_mean_keeps_signed_zero() {
         assert_eq!(
-            trimmed_mean_in_place(&mut values, Trim::Fraction(0.4)),
-            Ok(4.0)
+            trimmed_mean_of(&[0.0, -0.0, -0.0], Trim::Count(1)).map(f64::to_bits),
+            Ok((-0.0_f64).to_bits())
         );
     }
 }

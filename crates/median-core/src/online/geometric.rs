@@ -2,7 +2,7 @@
 
 use median_linalg::{Backend, Scalar};
 
-use super::tracker::{Rule, Tracker, impl_tracker, impl_tracker_common};
+use super::tracker::{NormClip, Rule, Tracker, impl_tracker, impl_tracker_common};
 use super::{OnlineEstimator, StepSchedule};
 use crate::Error;
 use crate::clip::clip_norm_unchecked;
@@ -16,7 +16,9 @@ use crate::clip::clip_norm_unchecked;
 /// before each update gives clipped SGD.
 ///
 /// - Parameters: a [`StepSchedule`] with `tau_k > 0` (`+inf` allowed).
-/// - Cost: `O(d)` per update (two passes for the norm, one for the step).
+/// - Cost: `O(d)` per update: one pass that reads `g` and `m` for `‖g - m‖₂`, and one that
+///   updates `m` (more passes, through scratch vectors, when `g - m` or its norm
+///   overflows).
 /// - Robustness: one gradient moves the estimate by at most `tau`, whatever its size. The
 ///   geometric median itself has breakdown point 1/2.
 /// - NaN policy: a non-finite gradient is [`Error::NonFinite`]; the estimate is unchanged.
@@ -56,6 +58,13 @@ impl<S: Scalar> Rule<S> for GeometricRule {
     fn step(&self, _sample: usize, r: &[S], tau: S, unit: S, out: &mut [S]) {
         out.copy_from_slice(r);
         clip_norm_unchecked(out, tau / unit);
+    }
+
+    fn norm_clip(&self, _sample: usize, tau: S) -> Option<NormClip<S>> {
+        Some(NormClip {
+            threshold: tau,
+            coefficient: S::one(),
+        })
     }
 }
 
@@ -117,16 +126,28 @@ impl<S: Scalar> Rule<S> for WeightedRule<S> {
     }
 
     fn step(&self, sample: usize, r: &[S], tau: S, unit: S, out: &mut [S]) {
-        let factor = self.factors[sample];
         out.copy_from_slice(r);
+        clip_norm_unchecked(out, self.threshold(sample, tau) / unit);
+    }
 
+    fn norm_clip(&self, sample: usize, tau: S) -> Option<NormClip<S>> {
+        Some(NormClip {
+            threshold: self.threshold(sample, tau),
+            coefficient: S::one(),
+        })
+    }
+}
+
+impl<S: Scalar> WeightedRule<S> {
+    /// Returns the threshold `tau n w_i / sum_j w_j` of sample `sample`.
+    fn threshold(&self, sample: usize, tau: S) -> S {
         // A zero weight gives a zero threshold, also for tau = inf (where inf * 0 is NaN).
-        let threshold = if factor == S::zero() {
+        let factor = self.factors[sample];
+        if factor == S::zero() {
             S::zero()
         } else {
-            tau * factor / unit
-        };
-        clip_norm_unchecked(out, threshold);
+            tau * factor
+        }
     }
 }
 
@@ -147,6 +168,13 @@ impl<B: Backend> WeightedGeometricMedianTracker<B> {
             tracker: Tracker::new(dim, schedule),
             rule: WeightedRule { factors },
         })
+    }
+
+    /// Returns the sample that [`update`](OnlineEstimator::update) steps on next: the
+    /// number of updates since the last reset, modulo `n`.
+    fn next_sample(&self) -> usize {
+        let n = self.sample_count() as u64;
+        (self.tracker.steps() % n) as usize
     }
 
     /// Returns the number of samples `n`.
@@ -185,9 +213,19 @@ impl<B: Backend> OnlineEstimator<B> for WeightedGeometricMedianTracker<B> {
     }
 
     fn update(&mut self, gradient: &[B::Scalar]) -> Result<(), Error> {
-        let n = self.sample_count() as u64;
-        let sample = (self.tracker.steps() % n) as usize;
+        let sample = self.next_sample();
         self.tracker.update(&self.rule, sample, gradient)
+    }
+
+    fn update_and_descend(
+        &mut self,
+        gradient: &[B::Scalar],
+        gamma: B::Scalar,
+        point: &mut [B::Scalar],
+    ) -> Result<bool, Error> {
+        let sample = self.next_sample();
+        self.tracker
+            .update_and_descend(&self.rule, sample, gradient, gamma, point)
     }
 
     fn update_batch(&mut self, batch: &B::Batch) -> Result<(), Error> {

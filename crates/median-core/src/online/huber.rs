@@ -4,7 +4,7 @@ use median_linalg::{Backend, Scalar};
 use num_traits::{Float, Zero};
 
 use super::StepSchedule;
-use super::tracker::{Rule, Tracker, impl_tracker};
+use super::tracker::{NormClip, Rule, Tracker, impl_tracker};
 use crate::Error;
 use crate::clip::clip_norm_unchecked;
 
@@ -71,6 +71,21 @@ impl<S: Scalar> Rule<S> for HuberRule<S> {
                 *o = *o * coefficient;
             }
         }
+    }
+
+    fn norm_clip(&self, _sample: usize, tau: S) -> Option<NormClip<S>> {
+        // tau = inf is the identity step, as in `step`.
+        if tau.is_infinite() {
+            return Some(NormClip {
+                threshold: tau,
+                coefficient: S::one(),
+            });
+        }
+        let threshold = tau + self.delta;
+        Some(NormClip {
+            threshold,
+            coefficient: tau / threshold,
+        })
     }
 }
 

@@ -84,6 +84,43 @@ pub trait OnlineEstimator<B: Backend> {
     /// then unchanged.
     fn update(&mut self, gradient: &[B::Scalar]) -> Result<(), Error>;
 
+    /// Moves the estimate towards `gradient` by one step, as [`update`](Self::update), then
+    /// moves `point` to `point - gamma * estimate`, and returns whether every coordinate of
+    /// the new point is finite.
+    ///
+    /// This is the step of an optimizer that descends along the tracked estimate. The
+    /// provided implementation calls [`update`](Self::update) and then
+    /// [`kernels::axpy`](median_linalg::kernels::axpy) with `-gamma`. The geometric-median
+    /// (E2), Huber (E6) and weighted geometric-median (E8) trackers override it when
+    /// averaging is off. Their version reads the gradient and the estimate once for the norm
+    /// of `g - m`, then updates the estimate and the point in a second pass, with the same
+    /// results bit for bit.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DimensionMismatch`] naming `"gradient"` or `"point"` if either does not have
+    /// the estimator's dimension, and the other errors of [`update`](Self::update); the
+    /// estimate and `point` are then unchanged.
+    fn update_and_descend(
+        &mut self,
+        gradient: &[B::Scalar],
+        gamma: B::Scalar,
+        point: &mut [B::Scalar],
+    ) -> Result<bool, Error> {
+        let dim = self.estimate().len();
+        if gradient.len() == dim && point.len() != dim {
+            return Err(Error::DimensionMismatch {
+                what: "point",
+                index: 0,
+                expected: dim,
+                found: point.len(),
+            });
+        }
+        self.update(gradient)?;
+        median_linalg::kernels::axpy(-gamma, self.estimate(), point);
+        Ok(crate::clip::all_finite(point))
+    }
+
     /// Moves the estimate by the mini-batch surrogate step: the average of the per-sample
     /// steps `(1/b) sum_i (U(m, g_i) - m)`, all taken from the current iterate `m` (the
     /// estimate unless Polyak-Ruppert averaging is on).

@@ -2,12 +2,14 @@
 
 use std::fmt;
 
+use median_linalg::kernels::{self, CHUNK, PARALLEL_MIN_LEN};
 use median_linalg::{Backend, Scalar};
 use num_traits::{Float, One, Zero};
+use rayon::prelude::*;
 
 use super::StepSchedule;
 use crate::Error;
-use crate::clip::check_finite;
+use crate::clip::{all_finite, check_finite};
 
 /// The step of one SPP update: the move of the estimate for innovation `r = g - m`.
 pub(crate) trait Rule<S: Scalar> {
@@ -23,6 +25,27 @@ pub(crate) trait Rule<S: Scalar> {
     /// writes the gradient's coordinate itself. `sample` is the sample index (weighted
     /// rule only).
     fn step(&self, sample: usize, r: &[S], tau: S, unit: S, out: &mut [S]);
+
+    /// Returns the step as a [`NormClip`] when it is `coefficient * clip_threshold(r)` for
+    /// `unit = 1`, so that the tracker can update in two passes without scratch vectors.
+    /// `None` (the default) sends every update through [`step`](Rule::step).
+    ///
+    /// The fast path computes the step as `(r * (threshold / ‖r‖₂)) * coefficient`, with
+    /// the factor 1 when `‖r‖₂ <= threshold`. It must give the same bits as `step`.
+    fn norm_clip(&self, sample: usize, tau: S) -> Option<NormClip<S>> {
+        let _ = (sample, tau);
+        None
+    }
+}
+
+/// A step `coefficient * clip_threshold(r)`: the innovation clipped to Euclidean norm
+/// `threshold`, then scaled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NormClip<S> {
+    /// The clipping threshold, `> 0` or `+inf`.
+    pub(crate) threshold: S,
+    /// The factor applied after clipping, 1 for a plain clip.
+    pub(crate) coefficient: S,
 }
 
 /// The iterate, optional Polyak-Ruppert average, schedule and scratch of a tracker.
@@ -115,19 +138,6 @@ impl<B: Backend> Tracker<B> {
         B::vector_as_slice(self.estimate_vector())
     }
 
-    /// Checks a gradient's length and entries; `index` is its position in a batch.
-    pub(crate) fn check_gradient(&self, gradient: &[B::Scalar], index: usize) -> Result<(), Error> {
-        if gradient.len() != self.dim() {
-            return Err(Error::DimensionMismatch {
-                what: "gradient",
-                index,
-                expected: self.dim(),
-                found: gradient.len(),
-            });
-        }
-        check_finite(gradient, index)
-    }
-
     /// Applies one SPP update with `gradient` as sample `sample`.
     pub(crate) fn update<R: Rule<B::Scalar>>(
         &mut self,
@@ -135,11 +145,70 @@ impl<B: Backend> Tracker<B> {
         sample: usize,
         gradient: &[B::Scalar],
     ) -> Result<(), Error> {
-        self.check_gradient(gradient, 0)?;
+        self.check_gradient_len(gradient)?;
 
         let tau = self.schedule.step_size(self.steps);
+        let fused = rule
+            .norm_clip(sample, tau)
+            .is_some_and(|clip| self.apply_norm_clip(clip, gradient, None).is_some());
+        if !fused {
+            check_finite(gradient, 0)?;
+            self.apply(rule, sample, gradient, tau);
+        }
+        self.finish_step();
+        Ok(())
+    }
+
+    /// Applies one SPP update with `gradient` as sample `sample`, then moves `point` to
+    /// `point - gamma * estimate`, and returns whether the new point is finite.
+    ///
+    /// For a rule with a [`NormClip`] step and averaging off, both happen in one pass over
+    /// the estimate, the gradient and the point, after one pass that reads the gradient and
+    /// the estimate for the norm of the innovation.
+    pub(crate) fn update_and_descend<R: Rule<B::Scalar>>(
+        &mut self,
+        rule: &R,
+        sample: usize,
+        gradient: &[B::Scalar],
+        gamma: B::Scalar,
+        point: &mut [B::Scalar],
+    ) -> Result<bool, Error> {
+        self.check_gradient_len(gradient)?;
+        if point.len() != self.dim() {
+            return Err(Error::DimensionMismatch {
+                what: "point",
+                index: 0,
+                expected: self.dim(),
+                found: point.len(),
+            });
+        }
+
+        let tau = self.schedule.step_size(self.steps);
+        if self.average.is_none()
+            && let Some(clip) = rule.norm_clip(sample, tau)
+            && let Some(finite) = self.apply_norm_clip(clip, gradient, Some((gamma, &mut *point)))
+        {
+            self.finish_step();
+            return Ok(finite);
+        }
+
+        check_finite(gradient, 0)?;
         self.apply(rule, sample, gradient, tau);
         self.finish_step();
+        kernels::axpy(-gamma, self.estimate(), point);
+        Ok(all_finite(point))
+    }
+
+    /// Checks a gradient's length against the tracker's dimension.
+    fn check_gradient_len(&self, gradient: &[B::Scalar]) -> Result<(), Error> {
+        if gradient.len() != self.dim() {
+            return Err(Error::DimensionMismatch {
+                what: "gradient",
+                index: 0,
+                expected: self.dim(),
+                found: gradient.len(),
+            });
+        }
         Ok(())
     }
 
@@ -238,17 +307,72 @@ impl<B: Backend> Tracker<B> {
 
         // Where the rule is inactive the step equals the innovation: write the gradient
         // itself, because m + (g - m) differs from g in floating point.
-        let m = B::vector_as_mut_slice(&mut self.iterate);
-        for j in 0..m.len() {
-            let s = self.step[j];
-            if s == self.innovation[j] {
-                m[j] = gradient[j];
-            } else if halved {
-                m[j] = (m[j] + s) + s;
-            } else {
-                m[j] = m[j] + s;
+        let chunk = |m: &mut [B::Scalar], step: &[B::Scalar], r: &[B::Scalar], g: &[B::Scalar]| {
+            for j in 0..m.len() {
+                let s = step[j];
+                if s == r[j] {
+                    m[j] = g[j];
+                } else if halved {
+                    m[j] = (m[j] + s) + s;
+                } else {
+                    m[j] = m[j] + s;
+                }
             }
+        };
+        let m = B::vector_as_mut_slice(&mut self.iterate);
+        if m.len() < PARALLEL_MIN_LEN {
+            chunk(m, &self.step, &self.innovation, gradient);
+            return;
         }
+        m.par_chunks_mut(CHUNK)
+            .zip(self.step.par_chunks(CHUNK))
+            .zip(self.innovation.par_chunks(CHUNK))
+            .zip(gradient.par_chunks(CHUNK))
+            .for_each(|(((m, step), r), g)| chunk(m, step, r, g));
+    }
+
+    /// Moves the iterate by the step `clip` for `gradient`, in two passes and without
+    /// scratch, and with `descent = Some((gamma, point))` also moves `point` to
+    /// `point - gamma * m+` in the second pass.
+    ///
+    /// Returns `None`, with nothing written, when the fast path does not apply: a gradient
+    /// with a NaN or infinite entry, an innovation `g - m` that overflows (or whose norm
+    /// does), or a zero threshold for a non-zero innovation. Otherwise returns whether the
+    /// new point is finite (`true` without a point). The iterate equals the one of
+    /// [`apply`](Self::apply) with the rule's [`step`](Rule::step), bit for bit, on any
+    /// number of threads.
+    fn apply_norm_clip(
+        &mut self,
+        clip: NormClip<B::Scalar>,
+        gradient: &[B::Scalar],
+        descent: Option<(B::Scalar, &mut [B::Scalar])>,
+    ) -> Option<bool> {
+        // A finite distance means that every g_j - m_j is finite, and so is every g_j,
+        // because the iterate always is. It equals kernels::norm(g - m) bit for bit.
+        let m = B::vector_as_mut_slice(&mut self.iterate);
+        let norm = kernels::distance(gradient, m);
+        if !norm.is_finite() {
+            return None;
+        }
+        let factor = if norm <= clip.threshold {
+            B::Scalar::one()
+        } else if clip.threshold > B::Scalar::zero() {
+            clip.threshold / norm
+        } else {
+            return None;
+        };
+
+        let step = ClipStep {
+            factor,
+            coefficient: clip.coefficient,
+        };
+        Some(match descent {
+            None => {
+                step.update(m, gradient);
+                true
+            }
+            Some((gamma, point)) => step.update_and_descend(m, gradient, -gamma, point),
+        })
     }
 
     /// Writes the innovation and the rule's step into scratch and returns the unit.
@@ -260,11 +384,23 @@ impl<B: Backend> Tracker<B> {
         tau: B::Scalar,
     ) -> B::Scalar {
         let m = B::vector_as_slice(&self.iterate);
-        let mut overflow = false;
-        for ((r, &g), &mj) in self.innovation.iter_mut().zip(gradient).zip(m) {
-            *r = g - mj;
-            overflow |= !r.is_finite();
-        }
+        let difference = |r: &mut [B::Scalar], g: &[B::Scalar], m: &[B::Scalar]| {
+            for ((r, &g), &mj) in r.iter_mut().zip(g).zip(m) {
+                *r = g - mj;
+            }
+            // The chunk of r is still in cache, so this check costs no memory traffic.
+            !all_finite(r)
+        };
+        let overflow = if m.len() < PARALLEL_MIN_LEN {
+            difference(&mut self.innovation, gradient, m)
+        } else {
+            self.innovation
+                .par_chunks_mut(CHUNK)
+                .zip(gradient.par_chunks(CHUNK))
+                .zip(m.par_chunks(CHUNK))
+                .map(|((r, g), m)| difference(r, g, m))
+                .reduce(|| false, |a, b| a || b)
+        };
 
         // g - m overflows only for entries near the largest float; halving both is exact
         // and keeps the difference finite.
@@ -301,6 +437,63 @@ impl<B: Backend> Tracker<B> {
     }
 }
 
+/// The coordinate-wise update `m+ = m + s` with `s = (r * factor) * coefficient` and
+/// `r = g - m`, where `m+ = g` exactly wherever `s == r` (the rule is inactive there).
+#[derive(Clone, Copy)]
+struct ClipStep<S> {
+    factor: S,
+    coefficient: S,
+}
+
+impl<S: Scalar> ClipStep<S> {
+    /// Returns the new value of one coordinate of the iterate.
+    #[inline(always)]
+    fn coordinate(self, m: S, g: S) -> S {
+        let r = g - m;
+        let s = (r * self.factor) * self.coefficient;
+        if s == r { g } else { m + s }
+    }
+
+    /// Updates the iterate `m` towards `g`, in chunks of [`CHUNK`] coordinates.
+    fn update(self, m: &mut [S], g: &[S]) {
+        let chunk = |m: &mut [S], g: &[S]| {
+            for (mj, &gj) in m.iter_mut().zip(g) {
+                *mj = self.coordinate(*mj, gj);
+            }
+        };
+        if m.len() < PARALLEL_MIN_LEN {
+            chunk(m, g);
+            return;
+        }
+        m.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|(m, g)| chunk(m, g));
+    }
+
+    /// Updates the iterate `m` towards `g` and moves `x` to `x + alpha * m+`, in chunks of
+    /// [`CHUNK`] coordinates. Returns whether every new `x_j` is finite.
+    fn update_and_descend(self, m: &mut [S], g: &[S], alpha: S, x: &mut [S]) -> bool {
+        let chunk = |m: &mut [S], g: &[S], x: &mut [S]| {
+            for ((mj, &gj), xj) in m.iter_mut().zip(g).zip(x.iter_mut()) {
+                let new_m = self.coordinate(*mj, gj);
+                *mj = new_m;
+                // The same operations as kernels::axpy(alpha, m+, x).
+                *xj = *xj + alpha * new_m;
+            }
+            // The chunk of x is still in cache, so this check costs no memory traffic.
+            all_finite(x)
+        };
+        if m.len() < PARALLEL_MIN_LEN {
+            return chunk(m, g, x);
+        }
+        m.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .zip(x.par_chunks_mut(CHUNK))
+            .map(|((m, g), x)| chunk(m, g, x))
+            .reduce(|| true, |a, b| a && b)
+    }
+}
+
 /// Implements [`OnlineEstimator`](super::OnlineEstimator), `Clone`, `Debug` and the shared
 /// inherent methods for a tracker struct with fields `tracker` and `rule`.
 macro_rules! impl_tracker {
@@ -312,6 +505,16 @@ macro_rules! impl_tracker {
 
             fn update(&mut self, gradient: &[B::Scalar]) -> Result<(), $crate::Error> {
                 self.tracker.update(&self.rule, 0, gradient)
+            }
+
+            fn update_and_descend(
+                &mut self,
+                gradient: &[B::Scalar],
+                gamma: B::Scalar,
+                point: &mut [B::Scalar],
+            ) -> Result<bool, $crate::Error> {
+                self.tracker
+                    .update_and_descend(&self.rule, 0, gradient, gamma, point)
             }
 
             fn update_batch(&mut self, batch: &B::Batch) -> Result<(), $crate::Error> {

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use median_core::online::OnlineEstimator;
-use median_linalg::{Backend, Zero};
+use median_linalg::{Backend, Scalar, Zero};
 use rand::Rng;
 
 use super::{Optimizer, StepInfo, descend, draw_checked};
@@ -164,8 +164,53 @@ impl<B: Backend, E: OnlineEstimator<B>> Tracker<B, E> {
     }
 }
 
+impl<B: Backend, E: OnlineEstimator<B>> Tracker<B, E> {
+    /// Takes one step with one gradient through
+    /// [`OnlineEstimator::update_and_descend`], which updates the estimate and the point
+    /// together. The result and the errors are those of the separate update and descent.
+    fn fused_step<O, R>(
+        &mut self,
+        x: &mut [B::Scalar],
+        oracle: &mut O,
+        rng: &mut R,
+    ) -> Result<StepInfo, SgdError>
+    where
+        O: GradientOracle<B::Scalar> + ?Sized,
+        R: Rng + ?Sized,
+    {
+        check_len("point", oracle.dim(), x.len())?;
+        self.gradient.resize(x.len(), B::Scalar::zero());
+        oracle.draw(x, &mut self.gradient, rng)?;
+
+        // The estimator checks the gradient while it reads it. Its error names the
+        // coordinate and becomes the optimizer's own non-finite gradient error here.
+        let gamma = self.schedule.at(self.t);
+        let finite = self
+            .estimator
+            .update_and_descend(&self.gradient, B::Scalar::of_f64(gamma), x)
+            .map_err(|error| match error {
+                median_core::Error::NonFinite {
+                    coordinate, value, ..
+                } => SgdError::NonFinite {
+                    what: "gradient",
+                    index: coordinate,
+                    value,
+                },
+                other => SgdError::Core(other),
+            })?;
+        self.t += 1;
+        if !finite {
+            check_finite("point", x)?;
+        }
+        Ok(StepInfo {
+            step_size: gamma,
+            gradients: 1,
+        })
+    }
+}
+
 /// Returns the mean of `count` rows of length `dim`.
-fn mean_of_rows<S: median_linalg::Scalar>(rows: &[S], count: usize, dim: usize) -> Vec<S> {
+fn mean_of_rows<S: Scalar>(rows: &[S], count: usize, dim: usize) -> Vec<S> {
     let mut mean = vec![S::zero(); dim];
     let weight = S::one() / S::of_usize(count);
     for row in rows.chunks_exact(dim.max(1)) {
@@ -192,6 +237,10 @@ impl<B: Backend, E: OnlineEstimator<B>> Optimizer<B::Scalar> for Tracker<B, E> {
     {
         if self.reset_anchor {
             self.estimator.reset();
+        }
+        let first = self.t == 0 && self.initialization == Initialization::FirstGradient;
+        if self.batch == 1 && !first && self.estimator.estimate().len() == x.len() {
+            return self.fused_step(x, oracle, rng);
         }
         self.update_estimate(x, oracle, rng)?;
 
