@@ -253,6 +253,13 @@ impl<S: Scalar> DpGradient<S> {
         self.check_dim("gradient", B::batch_dim(batch))?;
         if let Some(anchor) = anchor {
             self.check_dim("anchor", anchor.len())?;
+            if let Some(&value) = anchor.iter().find(|v| !v.is_finite()) {
+                return Err(DpError::InvalidParameter {
+                    name: "anchor",
+                    value: value.into_f64(),
+                    expected: "every entry of the anchor must be finite",
+                });
+            }
         }
 
         // The clipping factor of every sample and block. A norm that is not finite (a NaN

@@ -98,6 +98,22 @@ fn clipped_sum_with_overflowing_norm_matches_reference() {
 }
 
 #[test]
+fn non_finite_anchor_is_named() {
+    let batch = B::batch_from_rows(&[0.5, 0.5, 1.0, 2.0], 2, 2).unwrap();
+    let mut mechanism =
+        DpGradient::<f64>::new(config(Clipping::Global { clip_norm: 1.0 }, 1.0), 2).unwrap();
+    let result = mechanism.clipped_sum::<B>(&batch, &[0.0, f64::INFINITY]);
+    assert!(
+        matches!(
+            result,
+            Err(median_dp::DpError::InvalidParameter { name: "anchor", value, .. })
+                if value == f64::INFINITY
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
 fn non_finite_entry_names_sample_and_coordinate() {
     let dim = PARALLEL_MIN_LEN + 9;
     let mut rows = vec![0.5; 4 * dim];

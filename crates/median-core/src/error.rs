@@ -31,7 +31,8 @@ pub enum Error {
     /// An input contains NaN or an infinity where the operation needs finite values.
     #[error(
         "non-finite value {value} in gradient {index} at coordinate {coordinate}; \
-         remove or replace it, or choose a NaN policy that skips it"
+         remove or replace it (the coordinate-wise estimators can instead skip NaN with \
+         NanPolicy::Skip)"
     )]
     NonFinite {
         /// The gradient holding the value (0 for a single vector).

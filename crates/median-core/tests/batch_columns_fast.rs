@@ -73,16 +73,18 @@ fn total_order<S: Scalar>(a: S, b: S) -> Ordering {
     a.into_f64().total_cmp(&b.into_f64())
 }
 
-/// Returns the midpoint as documented: `a` when `a == b`, else `a + (b - a) / 2`, or
-/// `a/2 + b/2` when the difference overflows.
+/// Returns the correctly rounded midpoint: `a` when `a == b`; for normal values
+/// `a/2 + b/2`, whose halvings are exact so that only the sum rounds; and for values near
+/// the subnormal range `(a + b) / 2`, whose sum is exact there.
 fn reference_midpoint<S: Scalar>(a: S, b: S) -> S {
     let two = S::of_f64(2.0);
+    let small = S::of_f64(4.0) * S::min_positive_value();
     if a == b {
         a
-    } else if (b - a).is_finite() {
-        a + (b - a) / two
-    } else {
+    } else if a.abs() >= small && b.abs() >= small {
         a / two + b / two
+    } else {
+        (a + b) / two
     }
 }
 

@@ -337,3 +337,39 @@ fn reduced_start_matches_mean_start_in_f32() {
     let scale: f32 = from_mean.iter().map(|v| v * v).sum::<f32>().sqrt();
     assert!(gap <= 1e-4 * scale, "gap {gap:e}");
 }
+
+#[test]
+fn overflowing_objective_is_solved_at_a_smaller_scale() {
+    // The objective near 3e308 overflows; the median scales with the points.
+    let unit = [1.0, -1.0, -1.0, 1.0, 1.0, 1.0];
+    let (m1, info1) = GeometricMedian::new()
+        .solve::<B>(&B::batch_from_rows(&unit, 3, 2).unwrap())
+        .unwrap();
+    assert!(info1.converged, "{info1:?}");
+    let c = 1e308;
+    let huge: Vec<f64> = unit.iter().map(|v| v * c).collect();
+    let (m, info) = GeometricMedian::new()
+        .solve::<B>(&B::batch_from_rows(&huge, 3, 2).unwrap())
+        .unwrap();
+    assert!(info.converged, "{info:?}");
+    for k in 0..2 {
+        assert!((m[k] / c - m1[k]).abs() <= 1e-9, "{m:?} vs {m1:?}");
+    }
+}
+
+#[test]
+fn tiny_points_converge_at_a_larger_scale() {
+    let unit = [4.0, -4.0, 0.0, -3.0, -3.0, -1.0, -2.0, -2.0];
+    let (m1, _) = GeometricMedian::new()
+        .solve::<B>(&B::batch_from_rows(&unit, 4, 2).unwrap())
+        .unwrap();
+    let c = 1e-300;
+    let tiny: Vec<f64> = unit.iter().map(|v| v * c).collect();
+    let (m, info) = GeometricMedian::new()
+        .solve::<B>(&B::batch_from_rows(&tiny, 4, 2).unwrap())
+        .unwrap();
+    assert!(info.converged, "{info:?}");
+    for k in 0..2 {
+        assert!((m[k] / c - m1[k]).abs() <= 1e-8, "{m:?} vs {m1:?}");
+    }
+}

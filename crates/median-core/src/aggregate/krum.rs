@@ -29,8 +29,10 @@ const KRUM_CONDITION: &str = "n > 2f + 2";
 /// - **Distances:** from [`Backend::batch_squared_distances`], which sums squared
 ///   differences directly, so nearly equal points far from the origin keep their digits.
 /// - **Non-finite inputs:** an input holding NaN or an infinity, or one whose squared
-///   distance to more than half of the other finite inputs overflows (entries near 1e300),
-///   is infinitely far from every other input.
+///   distance to more than half of the other finite inputs overflows (differences beyond
+///   about 1.3e154 in `f64`, 1.8e19 in `f32`), is infinitely far from every other input.
+///   When distances among the remaining inputs overflow or underflow, the finite inputs are
+///   scaled by a power of two and measured again, which keeps every comparison exact.
 ///   Scores compare first by their number of infinite terms, so with at most `f` such inputs
 ///   the selected input is finite. If the selected input is non-finite anyway (more than `f`
 ///   of them), the result is [`Error::NonFinite`].

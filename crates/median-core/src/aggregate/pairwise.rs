@@ -91,9 +91,9 @@ pub(crate) fn mean_of<B: Backend>(
 /// The pairwise squared distances of a batch, with the inputs that lie infinitely far.
 ///
 /// An input is *far* when it contains a NaN or an infinity, or when its squared distance to
-/// more than half of the other finite inputs overflows (entries near 1e300 in `f64`). Every
-/// far input is at distance `+inf` from every other input, itself excepted, so no entry is
-/// NaN.
+/// more than half of the other finite inputs overflows (differences beyond about 1.3e154 in
+/// `f64`). Every far input is at distance `+inf` from every other input, itself excepted,
+/// so no entry is NaN.
 pub(crate) struct PairwiseDistances<S> {
     /// The number of inputs.
     pub(crate) n: usize,
@@ -129,8 +129,34 @@ pub(crate) fn pairwise_squared_distances<B: Backend>(
             .collect()
     };
 
+    let mut far = far_inputs(&squared, &finite);
+
+    // Squares overflow once differences pass about 1.3e154 (1.8e19 in f32) and underflow
+    // below about 1e-154. When that happens among the inputs that are not far, their
+    // distances tie at +inf or 0 and the rules could no longer tell them apart. Scaling by
+    // a power of two keeps every comparison exact, so the finite inputs are then rescaled to
+    // entries of magnitude about 1 and measured again.
+    let near: Vec<bool> = far.iter().map(|f| !f).collect();
+    if let Some(rescaled) = rescaled_distances::<B>(batch, &finite, &near, &squared)? {
+        squared = rescaled;
+        far = far_inputs(&squared, &finite);
+    }
+    for i in 0..n {
+        for j in 0..n {
+            if i != j && (far[i] || far[j] || !squared[i * n + j].is_finite()) {
+                squared[i * n + j] = B::Scalar::infinity();
+            }
+        }
+    }
+    Ok(PairwiseDistances { n, squared, far })
+}
+
+/// Returns which inputs are far: non-finite, or overflowing against more than half of the
+/// other finite inputs.
+fn far_inputs<S: Scalar>(squared: &[S], finite: &[bool]) -> Vec<bool> {
+    let n = finite.len();
     let finite_count = finite.iter().filter(|&&f| f).count();
-    let far: Vec<bool> = (0..n)
+    (0..n)
         .map(|i| {
             if !finite[i] {
                 return true;
@@ -141,15 +167,63 @@ pub(crate) fn pairwise_squared_distances<B: Backend>(
                 .count();
             2 * overflowing > others
         })
-        .collect();
-    for i in 0..n {
-        for j in 0..n {
-            if i != j && (far[i] || far[j] || !squared[i * n + j].is_finite()) {
-                squared[i * n + j] = B::Scalar::infinity();
-            }
+        .collect()
+}
+
+/// Returns the squared distances of the finite inputs scaled by a power of two, with zeros in
+/// place of the non-finite inputs, or `None` when no rescaling is needed.
+///
+/// Rescaling is needed when no two inputs are marked in `near`, when a distance between two
+/// of them overflowed, or when all of their distances are small enough to have lost digits
+/// to underflow.
+///
+/// The scale brings the largest finite entry near 1, so no distance overflows (for fewer
+/// than about 1e300 coordinates). Multiplying by a power of two is exact, so the scaled
+/// distances order the pairs as the exact ones do.
+fn rescaled_distances<B: Backend>(
+    batch: &B::Batch,
+    finite: &[bool],
+    near: &[bool],
+    squared: &[B::Scalar],
+) -> Result<Option<Vec<B::Scalar>>, Error> {
+    let n = finite.len();
+    if finite.iter().filter(|&&f| f).count() < 2 {
+        return Ok(None);
+    }
+    let largest = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .filter(|&(i, j)| i != j && near[i] && near[j])
+        .map(|(i, j)| squared[i * n + j])
+        .reduce(B::Scalar::max);
+    let underflow_risk = B::Scalar::min_positive_value() / B::Scalar::epsilon();
+    if largest.is_some_and(|l| l.is_finite() && l >= underflow_risk) {
+        return Ok(None);
+    }
+    let amax = (0..n)
+        .filter(|&i| finite[i])
+        .flat_map(|i| B::batch_gradient(batch, i).iter().map(|v| v.abs()))
+        .fold(B::Scalar::zero(), B::Scalar::max);
+    if amax == B::Scalar::zero() {
+        return Ok(None);
+    }
+    // Two equal factors, each a power of two that the scalar type can represent.
+    let exponent = amax.into_f64().log2().round();
+    let half = B::Scalar::of_f64((-exponent / 2.0).round().exp2());
+    let rest = B::Scalar::of_f64((-exponent - (-exponent / 2.0).round()).exp2());
+    let d = B::batch_dim(batch);
+    let mut rows = vec![B::Scalar::zero(); n * d];
+    for i in (0..n).filter(|&i| finite[i]) {
+        for (r, &v) in rows[i * d..(i + 1) * d]
+            .iter_mut()
+            .zip(B::batch_gradient(batch, i))
+        {
+            *r = v * half * rest;
         }
     }
-    Ok(PairwiseDistances { n, squared, far })
+    let scaled = B::batch_from_rows(&rows, n, d)?;
+    let mut rescaled = vec![B::Scalar::zero(); n * n];
+    B::batch_squared_distances(&scaled, &mut rescaled)?;
+    Ok(Some(rescaled))
 }
 
 /// A sum of squared distances that counts its infinite terms apart, so that two sums that
@@ -211,6 +285,42 @@ mod tests {
         assert_eq!(distances.far, expected);
         assert_eq!(distances.get(0, 1), 1.0);
         assert_eq!(distances.get(8, 9), f64::INFINITY);
+    }
+
+    #[test]
+    fn overflowing_honest_distances_are_rescaled() {
+        // Every honest pair overflows in f32; the scaled distances still single out the
+        // attacker at -1e30.
+        let rows = [0.0_f32, 2e19, 4e19, 6e19, -1e30];
+        let batch = VecBackend::<f32>::batch_from_rows(&rows, 5, 1).unwrap();
+        let distances = pairwise_squared_distances::<VecBackend<f32>>(&batch).unwrap();
+        assert_eq!(distances.far, vec![false; 5]);
+        assert!(distances.get(0, 1) < distances.get(0, 2));
+        assert!(distances.get(0, 3) < distances.get(0, 4));
+        assert!(distances.get(1, 2) > 0.0);
+    }
+
+    #[test]
+    fn krum_ignores_attacker_when_honest_distances_overflow() {
+        use crate::aggregate::{Aggregator, Krum, MultiKrum};
+
+        type B = VecBackend<f64>;
+        let honest = [0.0, 2e154, 4e154, 6e154];
+        let batch = B::batch_from_rows(&[0.0, 2e154, 4e154, 6e154, -1e300], 5, 1).unwrap();
+        let mut out = [0.0];
+        Aggregator::<B>::aggregate_into(&mut Krum::new(1), &batch, &mut out).unwrap();
+        assert!(honest.contains(&out[0]), "{out:?}");
+        Aggregator::<B>::aggregate_into(&mut MultiKrum::new(1), &batch, &mut out).unwrap();
+        assert!((0.0..=6e154).contains(&out[0]), "{out:?}");
+    }
+
+    #[test]
+    fn underflowing_distances_are_rescaled() {
+        let rows = [0.0, 1e-170, 2e-170, 3e-170, -2e-170];
+        let batch = VecBackend::<f64>::batch_from_rows(&rows, 5, 1).unwrap();
+        let distances = pairwise_squared_distances::<VecBackend<f64>>(&batch).unwrap();
+        assert!(distances.get(0, 1) > 0.0);
+        assert_eq!(distances.get(0, 2), 4.0 * distances.get(0, 1));
     }
 
     #[test]

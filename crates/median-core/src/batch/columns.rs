@@ -272,16 +272,18 @@ fn move_nan_to_end<T: Copy>(column: &mut [T], is_nan: impl Fn(&T) -> bool) -> us
     valid
 }
 
-/// Returns the midpoint of `a <= b` without overflow: `a + (b - a) / 2`, or `a/2 + b/2`
-/// when `b - a` overflows.
+/// Returns the midpoint of `a <= b` without overflow: `(a + b) / 2`, correctly rounded, or
+/// `a/2 + b/2` when `a + b` overflows.
 pub(crate) fn midpoint<S: Scalar>(a: S, b: S) -> S {
     if a == b {
         return a;
     }
+    // The sum rounds once and halving it is exact, so the midpoint is correctly rounded
+    // (as `numpy.median` computes it) unless the sum overflows.
     let two = S::of_f64(2.0);
-    let difference = b - a;
-    if difference.is_finite() {
-        a + difference / two
+    let sum = a + b;
+    if sum.is_finite() {
+        sum / two
     } else {
         a / two + b / two
     }
@@ -347,6 +349,13 @@ mod tests {
         assert_eq!(midpoint(f64::INFINITY, f64::INFINITY), f64::INFINITY);
         assert_eq!(midpoint(f64::NEG_INFINITY, 3.0), f64::NEG_INFINITY);
         assert_eq!(midpoint(3e38_f32, 3.2e38), 3.1e38);
+    }
+
+    #[test]
+    fn midpoint_of_opposite_signs_is_correctly_rounded() {
+        let (a, b) = (f32::from_bits(0xbdfa_27dd), f32::from_bits(0x3dd6_cb6c));
+        let exact = (f64::from(a) + f64::from(b)) / 2.0;
+        assert_eq!(midpoint(a, b), exact as f32);
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub enum StartPoint<S> {
 /// Weiszfeld iterations and saved all of them.
 // NOTE: the cut-off is a judgement between measurements at d = 1e5 on a loaded 2-core
 // machine. At 256 gradients with outliers the reduced start still won (388 ms against 462 ms
-// from the coordinate median), but its distance matrix alone took longer than a whole solve
+// from the coordinate median). But its distance matrix alone took longer than a whole solve
 // on a batch without outliers, which converges in 2 or 3 iterations.
 pub const REDUCED_MAX_COUNT: usize = 128;
 
@@ -216,6 +216,9 @@ pub struct GeometricMedian<S> {
     scratch: Scratch<S>,
     previous: Option<Vec<S>>,
     last_info: Option<GeometricMedianInfo>,
+    /// Whether a solve whose distances left the floating-point range may be redone on a
+    /// batch scaled by a power of two (false inside that redone solve).
+    may_rescale: bool,
 }
 
 /// Buffers reused across iterations and calls.
@@ -259,6 +262,9 @@ impl<S: Scalar> GeometricMedian<S> {
         Self {
             solver: GeometricMedianSolver::Weiszfeld,
             max_iter: 1000,
+            // NOTE: the certificate cannot fall much below epsilon * |m| / spread, so with a
+            // common offset of 1e8 and a spread of 1 this default is out of reach, and the
+            // solve runs to the iteration cap and reports that it did not converge.
             tolerance: 1e-10_f64.max(100.0 * S::epsilon().into_f64()),
             smoothing: 0.0,
             initial_step: None,
@@ -267,6 +273,7 @@ impl<S: Scalar> GeometricMedian<S> {
             scratch: Scratch::default(),
             previous: None,
             last_info: None,
+            may_rescale: true,
         }
     }
 
@@ -395,19 +402,92 @@ impl<S: Scalar> GeometricMedian<S> {
         }
         self.prepare_scratch(n, dim);
 
-        let info = match self.shortcut::<B>(batch, out)? {
+        let mut info = match self.shortcut::<B>(batch, out)? {
             Some(info) => info,
             None => {
                 self.set_start::<B>(batch)?;
                 self.iterate::<B>(batch, out)?
             }
         };
+        if self.may_rescale
+            && let Some(rescaled) = self.solve_rescaled::<B>(batch, out, &info)?
+        {
+            info = rescaled;
+        }
 
         let previous = self.previous.get_or_insert_with(Vec::new);
         previous.clear();
         previous.extend_from_slice(out);
         self.last_info = Some(info);
         Ok(info)
+    }
+
+    /// Redoes the solve on the batch scaled by a power of two when the objective overflowed,
+    /// or when the solve did not converge and the entries lie beyond `2^±400`, where
+    /// distances lose digits to overflow or underflow. The geometric median is equivariant
+    /// under scaling and multiplying by a power of two is exact, so the scaled median,
+    /// scaled back, is the median. Returns the new info, or `None` when no redo is needed.
+    fn solve_rescaled<B: Backend<Scalar = S>>(
+        &mut self,
+        batch: &B::Batch,
+        out: &mut [S],
+        info: &GeometricMedianInfo,
+    ) -> Result<Option<GeometricMedianInfo>, Error> {
+        let overflowed = !info.objective.is_finite();
+        if !overflowed && info.converged {
+            return Ok(None);
+        }
+
+        let (n, dim) = (B::batch_count(batch), B::batch_dim(batch));
+        let amax = (0..n)
+            .flat_map(|i| {
+                B::batch_gradient(batch, i)
+                    .iter()
+                    .map(|v| v.abs().into_f64())
+            })
+            .fold(0.0, f64::max);
+        if amax == 0.0 {
+            return Ok(None);
+        }
+        let exponent = amax.log2().round();
+        if !overflowed && exponent.abs() <= 400.0 {
+            return Ok(None);
+        }
+
+        // Two factors, each a power of two that `S` can represent.
+        let first = (-exponent / 2.0).round();
+        let (down_a, down_b) = (
+            S::of_f64(first.exp2()),
+            S::of_f64((-exponent - first).exp2()),
+        );
+        let (up_a, up_b) = (
+            S::of_f64((-first).exp2()),
+            S::of_f64((exponent + first).exp2()),
+        );
+        let rows: Vec<S> = (0..n)
+            .flat_map(|i| {
+                B::batch_gradient(batch, i)
+                    .iter()
+                    .map(|&v| v * down_a * down_b)
+            })
+            .collect();
+        let scaled = B::batch_from_rows(&rows, n, dim)?;
+
+        let mut inner = self.clone();
+        inner.may_rescale = false;
+        let scale_down = |p: &Vec<S>| p.iter().map(|&v| v * down_a * down_b).collect::<Vec<S>>();
+        if let StartPoint::Point(point) = &self.start {
+            inner.start = StartPoint::Point(scale_down(point));
+        }
+        inner.previous = self.previous.as_ref().map(scale_down);
+        let mut inner_info = inner.solve_into::<B>(&scaled, out)?;
+
+        for v in out.iter_mut() {
+            *v = *v * up_a * up_b;
+        }
+        inner_info.objective *= amax.log2().round().exp2();
+        self.scratch = inner.scratch;
+        Ok(Some(inner_info))
     }
 
     /// Sizes the scratch buffers and fills the weights.

@@ -66,8 +66,8 @@ pub(crate) fn median_in_place<S: Scalar>(values: &mut [S], rule: EvenRule) -> S 
 /// For `n` values in a coordinate sorted as `x_(1) <= ... <= x_(n)`, the median is
 /// `x_((n+1)/2)` for odd `n`. For even `n`, the two middle values `x_(n/2)` and `x_(n/2+1)`
 /// are combined by the [`EvenRule`]: their midpoint by default, or the lower or upper one.
-/// The midpoint is `a + (b - a) / 2`, or `a/2 + b/2` when `b - a` overflows, so the midpoint
-/// of `1e308` and `1.5e308` is finite. The median minimises
+/// The midpoint is `(a + b) / 2`, correctly rounded, or `a/2 + b/2` when `a + b` overflows,
+/// so the midpoint of `1e308` and `1.5e308` is finite. The median minimises
 /// `sum_i ||m - g_i||_1`.
 ///
 /// # Properties
