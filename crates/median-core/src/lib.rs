@@ -23,5 +23,6 @@ pub mod batch;
 pub mod clip;
 mod error;
 pub mod online;
+mod scale;
 
 pub use error::{Error, NanPolicy};

@@ -5,6 +5,7 @@ use median_linalg::{Backend, Scalar};
 use num_traits::{Float, Zero};
 
 use crate::Error;
+use crate::scale::{scale_exponent, scaled_batch};
 
 /// Checks that the batch is not empty and that `out_len` is its dimension, and returns
 /// `(n, d)`.
@@ -199,28 +200,10 @@ fn rescaled_distances<B: Backend>(
     if largest.is_some_and(|l| l.is_finite() && l >= underflow_risk) {
         return Ok(None);
     }
-    let amax = (0..n)
-        .filter(|&i| finite[i])
-        .flat_map(|i| B::batch_gradient(batch, i).iter().map(|v| v.abs()))
-        .fold(B::Scalar::zero(), B::Scalar::max);
-    if amax == B::Scalar::zero() {
+    let Some(exponent) = scale_exponent::<B>(batch, |i| finite[i]) else {
         return Ok(None);
-    }
-    // Two equal factors, each a power of two that the scalar type can represent.
-    let exponent = amax.into_f64().log2().round();
-    let half = B::Scalar::of_f64((-exponent / 2.0).round().exp2());
-    let rest = B::Scalar::of_f64((-exponent - (-exponent / 2.0).round()).exp2());
-    let d = B::batch_dim(batch);
-    let mut rows = vec![B::Scalar::zero(); n * d];
-    for i in (0..n).filter(|&i| finite[i]) {
-        for (r, &v) in rows[i * d..(i + 1) * d]
-            .iter_mut()
-            .zip(B::batch_gradient(batch, i))
-        {
-            *r = v * half * rest;
-        }
-    }
-    let scaled = B::batch_from_rows(&rows, n, d)?;
+    };
+    let scaled = scaled_batch::<B>(batch, |i| finite[i], exponent)?;
     let mut rescaled = vec![B::Scalar::zero(); n * n];
     B::batch_squared_distances(&scaled, &mut rescaled)?;
     Ok(Some(rescaled))

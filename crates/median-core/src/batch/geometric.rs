@@ -9,6 +9,7 @@ use super::median::CoordinateMedian;
 use super::{check_batch_and_output, check_weight_count, validate_weights};
 use crate::Error;
 use crate::aggregate::Aggregator;
+use crate::scale::{scale_exponent, scaled_batch, times_power_of_two};
 
 /// The algorithm a [`GeometricMedian`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -438,44 +439,21 @@ impl<S: Scalar> GeometricMedian<S> {
             return Ok(None);
         }
 
-        let (n, dim) = (B::batch_count(batch), B::batch_dim(batch));
-        let amax = (0..n)
-            .flat_map(|i| {
-                B::batch_gradient(batch, i)
-                    .iter()
-                    .map(|v| v.abs().into_f64())
-            })
-            .fold(0.0, f64::max);
-        if amax == 0.0 {
+        let Some(exponent) = scale_exponent::<B>(batch, |_| true) else {
             return Ok(None);
-        }
-        let exponent = amax.log2().round();
+        };
         if !overflowed && exponent.abs() <= 400.0 {
             return Ok(None);
         }
-
-        // Two factors, each a power of two that `S` can represent.
-        let first = (-exponent / 2.0).round();
-        let (down_a, down_b) = (
-            S::of_f64(first.exp2()),
-            S::of_f64((-exponent - first).exp2()),
-        );
-        let (up_a, up_b) = (
-            S::of_f64((-first).exp2()),
-            S::of_f64((exponent + first).exp2()),
-        );
-        let rows: Vec<S> = (0..n)
-            .flat_map(|i| {
-                B::batch_gradient(batch, i)
-                    .iter()
-                    .map(|&v| v * down_a * down_b)
-            })
-            .collect();
-        let scaled = B::batch_from_rows(&rows, n, dim)?;
+        let scaled = scaled_batch::<B>(batch, |_| true, exponent)?;
 
         let mut inner = self.clone();
         inner.may_rescale = false;
-        let scale_down = |p: &Vec<S>| p.iter().map(|&v| v * down_a * down_b).collect::<Vec<S>>();
+        let scale_down = |p: &Vec<S>| {
+            p.iter()
+                .map(|&v| times_power_of_two(v, -exponent))
+                .collect::<Vec<S>>()
+        };
         if let StartPoint::Point(point) = &self.start {
             inner.start = StartPoint::Point(scale_down(point));
         }
@@ -483,9 +461,9 @@ impl<S: Scalar> GeometricMedian<S> {
         let mut inner_info = inner.solve_into::<B>(&scaled, out)?;
 
         for v in out.iter_mut() {
-            *v = *v * up_a * up_b;
+            *v = times_power_of_two(*v, exponent);
         }
-        inner_info.objective *= amax.log2().round().exp2();
+        inner_info.objective *= exponent.exp2();
         self.scratch = inner.scratch;
         Ok(Some(inner_info))
     }
