@@ -39,29 +39,22 @@ pub(crate) fn total_cmp<S: Scalar>(a: &S, b: &S) -> Ordering {
 }
 
 /// Returns the first NaN of the batch in row-major order, as `Error::NonFinite`.
-///
-/// Each gradient is first checked by the vectorised, parallel [`all_finite`]; only a
-/// gradient that fails it is searched entry by entry.
 pub(crate) fn first_nan<B: Backend>(batch: &B::Batch) -> Option<Error> {
-    (0..B::batch_count(batch)).find_map(|index| {
-        let gradient = B::batch_gradient(batch, index);
-        if all_finite(gradient) {
-            return None;
-        }
-        gradient
-            .iter()
-            .position(|v| v.is_nan())
-            .map(|coordinate| Error::NonFinite {
-                index,
-                coordinate,
-                value: f64::NAN,
-            })
-    })
+    first_entry::<B>(batch, |v| v.is_nan())
 }
 
 /// Returns the first non-finite value of the batch in row-major order, as
 /// `Error::NonFinite`.
 pub(crate) fn first_non_finite<B: Backend>(batch: &B::Batch) -> Option<Error> {
+    first_entry::<B>(batch, |v| !v.is_finite())
+}
+
+/// Returns the first non-finite entry for which `bad` is true, in row-major order, as
+/// `Error::NonFinite`.
+///
+/// Each gradient is first checked by the vectorised, parallel [`all_finite`], so only a
+/// gradient that fails it is searched entry by entry.
+fn first_entry<B: Backend>(batch: &B::Batch, bad: impl Fn(B::Scalar) -> bool) -> Option<Error> {
     (0..B::batch_count(batch)).find_map(|index| {
         let gradient = B::batch_gradient(batch, index);
         if all_finite(gradient) {
@@ -69,7 +62,7 @@ pub(crate) fn first_non_finite<B: Backend>(batch: &B::Batch) -> Option<Error> {
         }
         gradient
             .iter()
-            .position(|v| !v.is_finite())
+            .position(|&v| bad(v))
             .map(|coordinate| Error::NonFinite {
                 index,
                 coordinate,
