@@ -333,9 +333,10 @@ fn estimators<B: Backend>(c: &mut Criterion, shapes: &[(usize, usize)]) {
 }
 
 /// Benchmarks the geometric median at 64 x 1e5 on 52 gradients from `N(0, I)` and 12 from
-/// `N(10 * 1, I)`: the full solve from the mean, the solve capped at 0 iterations (the start
-/// point and its evaluation), so that their difference over the iteration count is the cost
-/// of one iteration, and the solve from the default (reduced) start.
+/// `N(10 * 1, I)`, in three variants: the full solve from the mean, the solve capped at 0
+/// iterations (the start point and its evaluation), and the solve from the default (reduced)
+/// start. The difference of the first two over the iteration count is the cost of one
+/// iteration.
 fn geometric_outliers<B: Backend>(c: &mut Criterion) {
     let (count, dim, outliers) = (64, 100_000, 12);
     let rows: Vec<B::Scalar> = outlier_rows(2402, count, dim, outliers)

@@ -381,10 +381,10 @@ mod report {
         ),
         (
             "geometric_median_outliers",
-            "The same solver on 52 gradients from N(0, I) and 12 from N(10 * 1, I) at 64 x 1e5; \
-             `-start-only` stops after the start point and its evaluation, and `-default` \
-             takes the default start (Weiszfeld on the coefficients of the affine hull, from \
-             the pairwise squared distances) instead of the mean",
+            "The same solver on 52 gradients from N(0, I) and 12 from N(10 * 1, I) at 64 x 1e5. \
+             `-start-only` stops after the start point and its evaluation. `-default` takes \
+             the default start (Weiszfeld on the coefficients of the affine hull, from the \
+             pairwise squared distances) instead of the mean",
         ),
         ("coordinate_median", "Coordinate-wise median"),
         (
@@ -717,8 +717,8 @@ mod report {
         // Geometric median per-iteration time within 1.5x of the floor at 64 x 1e5 f64, on
         // the batch with outliers (uniform batches converge in 1 to 5 iterations). The time
         // of one iteration is the solve time minus the time of the solve capped at 0
-        // iterations (the start point, the input check and the first evaluation), over the
-        // iteration count; the solve time over the iteration count is shown beside it.
+        // iterations (the start point, the input check and the first evaluation), divided by
+        // the iteration count. The solve time over the iteration count is shown beside it.
         let operation = "geometric_median_outliers";
         let geometric = find(main, operation, "f64", "vec", 64, 100_000);
         let start = find(main, operation, "f64", "vec-start-only", 64, 100_000);
@@ -748,9 +748,8 @@ mod report {
         }
 
         // Tracker step at d = 1e7. The clip factor depends on the norm of g - m, which must be
-        // complete before m is written, so the least traffic is one pass reading g and m and
-        // one reading g, m, x and writing m, x: 7 d scalars (the oracle's copy of g is not
-        // counted).
+        // complete before m is written. So the least traffic is one pass reading g and m, and
+        // one reading g, m, x and writing m, x: 7 d scalars, not counting the oracle's copy.
         match (
             find(main, "tracker_step", "f64", "vec", 1, 10_000_000),
             floor_main,
@@ -896,7 +895,7 @@ mod report {
             "Iterations from the solver's info, from one solve outside the timed loop (the \
              solve is deterministic, so every timed solve takes the same number). The time \
              per iteration is the solve time over the iterations, so it includes the start point \
-             (the mean, one pass), its evaluation and the final checks; the last column \
+             (the mean, one pass), its evaluation and the final checks. The last column \
              subtracts the time of the solve capped at 0 iterations instead. Uniform batches \
              converge in 1 to 5 iterations, so there the start dominates. Each Weiszfeld \
              iteration runs one fused `batch_weiszfeld_pass`, one read of the batch, and the \

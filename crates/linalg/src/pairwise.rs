@@ -228,7 +228,8 @@ fn tile<'a, S, G, const R: usize, const C: usize, const W: usize>(
     let mut acc = [[[S::zero(); W]; C]; R];
     let len = end - start;
     let whole = len - len % W;
-    // Every slice cut to the same number of fixed-width chunks, so that indexing needs no
+
+    // Every slice is cut to the same number of fixed-width chunks, so that indexing needs no
     // bounds check inside the loop and the accumulators stay in registers.
     let chunks = whole / W;
     let xc: [&[[S; W]]; R] = std::array::from_fn(|a| &xs[a].as_chunks::<W>().0[..chunks]);
@@ -238,6 +239,7 @@ fn tile<'a, S, G, const R: usize, const C: usize, const W: usize>(
         let y: [[S; W]; C] = std::array::from_fn(|b| yc[b][c]);
         accumulate(&mut acc, &x, &y);
     }
+
     if whole < len {
         // The remainder, padded with zeros: a padded lane adds `0 * 0`, which leaves its
         // accumulator (a sum of squares, never -0) unchanged.
@@ -250,6 +252,7 @@ fn tile<'a, S, G, const R: usize, const C: usize, const W: usize>(
         let y: [[S; W]; C] = std::array::from_fn(|b| pad(ys[b]));
         accumulate(&mut acc, &x, &y);
     }
+
     for a in 0..R {
         for b in 0..C {
             let (i, j) = (i0 + a, j0 + b);

@@ -11,7 +11,8 @@ use num_traits::{Float, Zero};
 use crate::Error;
 
 /// Returns the exponent `e`, rounded to an integer, with `2^e` nearest the largest magnitude
-/// of the gradients `i` where `include(i)` holds, or `None` when all of those entries are zero.
+/// of the gradients `i` for which `include(i)` is true, or `None` when all of those entries
+/// are zero.
 pub(crate) fn scale_exponent<B: Backend>(
     batch: &B::Batch,
     include: impl Fn(usize) -> bool,
@@ -30,8 +31,8 @@ pub(crate) fn times_power_of_two<S: Scalar>(x: S, exponent: f64) -> S {
     x * S::of_f64(first.exp2()) * S::of_f64((exponent - first).exp2())
 }
 
-/// Returns a copy of the batch with the gradients `i` where `include(i)` holds multiplied by
-/// `2^-exponent`, and the others replaced by zeros.
+/// Returns a copy of the batch with the gradients `i` for which `include(i)` is true
+/// multiplied by `2^-exponent`, and the others replaced by zeros.
 ///
 /// # Errors
 ///

@@ -73,9 +73,10 @@ fn total_order<S: Scalar>(a: S, b: S) -> Ordering {
     a.into_f64().total_cmp(&b.into_f64())
 }
 
-/// Returns the correctly rounded midpoint: `a` when `a == b`; for normal values
-/// `a/2 + b/2`, whose halvings are exact so that only the sum rounds; and for values near
-/// the subnormal range `(a + b) / 2`, whose sum is exact there.
+/// Returns the correctly rounded midpoint, `a` when `a == b`.
+///
+/// For normal values it is `a/2 + b/2`, whose halvings are exact, so only the sum rounds.
+/// Near the subnormal range it is `(a + b) / 2`, because the sum is exact there.
 fn reference_midpoint<S: Scalar>(a: S, b: S) -> S {
     let two = S::of_f64(2.0);
     let small = S::of_f64(4.0) * S::min_positive_value();

@@ -6,7 +6,7 @@
 //! minimum and maximum of two rows, which compiles to vector instructions. `f32` values are
 //! mapped to `i32` keys that order like IEEE 754 `totalOrder` (so `-0.0 < +0.0`), which is
 //! exact. `f64` values are compared as floats, because LLVM does not vectorise a 64-bit
-//! integer minimum: there `-0.0` and `+0.0` compare equal, and a zero selected by the
+//! integer minimum. There `-0.0` and `+0.0` compare equal, so a zero selected by the
 //! network gets its `totalOrder` sign afterwards from the count of values with the sign
 //! bit set.
 //!

@@ -99,7 +99,7 @@ pub trait OnlineEstimator<B: Backend> {
     /// # Errors
     ///
     /// [`Error::DimensionMismatch`] naming `"gradient"` or `"point"` if either does not have
-    /// the estimator's dimension, and the other errors of [`update`](Self::update); the
+    /// the estimator's dimension, and the other errors of [`update`](Self::update). The
     /// estimate and `point` are then unchanged.
     fn update_and_descend(
         &mut self,
